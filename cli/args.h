@@ -1,0 +1,54 @@
+// Command-line arguments of one subcommand: `--key value` options, `--flag` switches, positionals.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/status.h"
+
+namespace stemma::cli {
+
+class Args {
+ public:
+  // Parses argv after the subcommand name. `flags` lists the options that take no value.
+  static Result<Args> parse(int argc, char** argv, const std::vector<std::string>& flags = {});
+
+  bool has(const std::string& key) const { return options_.count(key) > 0; }
+  std::optional<std::string> get(const std::string& key) const;
+  std::string get_or(const std::string& key, const std::string& fallback) const;
+  Result<std::string> require(const std::string& key) const;
+  Result<int64_t> get_int(const std::string& key, int64_t fallback) const;
+  Result<double> get_double(const std::string& key, double fallback) const;
+  // "1,2,3" -> {1,2,3}; names the bad item on error.
+  static Result<std::vector<int32_t>> parse_int_list(const std::string& text);
+  const std::vector<std::string>& positionals() const { return positionals_; }
+
+ private:
+  std::map<std::string, std::string> options_;
+  std::vector<std::string> positionals_;
+};
+
+// A subcommand: `stemma <name> ...`. Returns the process exit code.
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+  std::vector<std::string> flags;  // options of this command that take no value
+};
+
+// Registers a subcommand at static-initialisation time (see STEMMA_CLI_COMMAND).
+struct CommandRegistrar {
+  explicit CommandRegistrar(Command command);
+};
+const std::vector<Command>& registered_commands();
+
+// Prints `status` as {"error": "..."} on stderr and returns exit code 1.
+int fail(const Status& status);
+
+}  // namespace stemma::cli
+
+#define STEMMA_CLI_COMMAND(var, ...) \
+  static ::stemma::cli::CommandRegistrar var(::stemma::cli::Command{__VA_ARGS__})

@@ -1,0 +1,77 @@
+// `stemma convert --model PATH --out FILE.gguf [--type q8_0] [--name NAME]`: write a GGUF.
+// `--dummy CONFIG.json [--seed N]` instead of --model writes seeded random weights at real shapes.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/args.h"
+#include "engine/model/gguf_convert.h"
+#include "engine/model/hf_config.h"
+#include "engine/model/model_loader.h"
+
+namespace stemma::cli {
+namespace {
+
+int run_convert(const Args& args) {
+  try {
+    auto out = args.require("out");
+    if (!out.ok()) return fail(out.status());
+    std::string type_name = args.get_or("type", "q8_0");
+    auto type = dtype_from_name(type_name);
+    if (!type) {
+      return fail(InvalidArgument("unknown --type '" + type_name +
+                                  "' (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)"));
+    }
+    if (args.has("tokenizer-json")) {
+      return fail(
+          Unsupported("--tokenizer-json needs the tokenizer module's reader (not yet wired)"));
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    Result<LoadedModel> model = InvalidArgument("give --model PATH or --dummy CONFIG.json");
+    std::string source;
+    if (auto dummy = args.get("dummy")) {
+      // Seeded random weights at the config's shapes, generated in F32 and encoded once.
+      std::ifstream in(*dummy, std::ios::binary);
+      if (!in) return fail(NotFound("cannot read '" + *dummy + "'"));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto config = parse_hf_config(ss.str(), *dummy);
+      if (!config.ok()) return fail(config.status());
+      auto seed = args.get_int("seed", 1);
+      if (!seed.ok()) return fail(seed.status());
+      model = make_dummy_model(*config, DType::kF32, static_cast<uint64_t>(*seed));
+      source = *dummy;
+    } else if (auto path = args.get("model")) {
+      model = load_model(*path);
+      source = *path;
+    }
+    if (!model.ok()) return fail(model.status());
+    ConvertOptions opt;
+    opt.type = *type;
+    opt.name = args.get_or("name", std::filesystem::path(source).filename().string());
+    Status st = convert_to_gguf(*model, *out, opt);
+    if (!st.ok()) return fail(st);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::error_code ec;
+    nlohmann::json j = {{"out", *out},
+                        {"type", dtype_name(*type)},
+                        {"bytes", std::filesystem::file_size(*out, ec)},
+                        {"seconds", secs}};
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(Internal(e.what()));
+  }
+}
+
+}  // namespace
+
+STEMMA_CLI_COMMAND(kRegisterConvert, "convert",
+                   "write a GGUF: --model PATH | --dummy CONFIG.json [--seed N], --out FILE.gguf "
+                   "[--type q8_0] [--name NAME]",
+                   &run_convert, {});
+
+}  // namespace stemma::cli

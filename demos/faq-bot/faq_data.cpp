@@ -1,0 +1,116 @@
+#include "demos/faq-bot/faq_data.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace stemma::faqbot {
+namespace {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A string field, or an error naming the entry and the field.
+Result<std::string> string_field(const nlohmann::json& obj, const char* key, bool required,
+                                 const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return InvalidArgument(where + ": missing string field '" + key + "'");
+    return std::string();
+  }
+  if (!it->is_string()) return InvalidArgument(where + ": field '" + key + "' is not a string");
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std::string& source) {
+  nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return InvalidArgument(source + ": not valid JSON");
+  const nlohmann::json* entries = &doc;
+  if (doc.is_object()) {
+    auto it = doc.find("entries");
+    if (it == doc.end()) return InvalidArgument(source + ": no \"entries\" array");
+    entries = &*it;
+  }
+  if (!entries->is_array()) return InvalidArgument(source + ": entries is not an array");
+  std::vector<FaqEntry> out;
+  std::set<std::string> ids;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const nlohmann::json& e = (*entries)[i];
+    const std::string where = source + ": entry " + std::to_string(i);
+    if (!e.is_object()) return InvalidArgument(where + " is not an object");
+    FaqEntry f;
+    STEMMA_ASSIGN_OR_RETURN(f.id, string_field(e, "id", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.title, string_field(e, "title", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.question, string_field(e, "question", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.answer, string_field(e, "answer", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.category, string_field(e, "category", false, where));
+    STEMMA_ASSIGN_OR_RETURN(f.product, string_field(e, "product", false, where));
+    STEMMA_ASSIGN_OR_RETURN(f.tags, string_field(e, "tags", false, where));
+    if (f.id.empty()) return InvalidArgument(where + ": empty id");
+    if (!ids.insert(f.id).second) return InvalidArgument(where + ": duplicate id " + f.id);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<std::vector<FaqEntry>> load_faq(const std::string& path) {
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  return parse_faq(text, path);
+}
+
+Result<std::vector<EvalItem>> load_eval(const std::string& path) {
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return InvalidArgument(path + ": not valid JSON");
+  const nlohmann::json* items = &doc;
+  if (doc.is_object()) {
+    auto it = doc.find("items");
+    if (it == doc.end()) return InvalidArgument(path + ": no \"items\" array");
+    items = &*it;
+  }
+  if (!items->is_array()) return InvalidArgument(path + ": items is not an array");
+  std::vector<EvalItem> out;
+  try {
+    for (size_t i = 0; i < items->size(); ++i) {
+      const nlohmann::json& j = (*items)[i];
+      const std::string where = path + ": item " + std::to_string(i);
+      if (!j.is_object()) return InvalidArgument(where + " is not an object");
+      EvalItem e;
+      STEMMA_ASSIGN_OR_RETURN(e.id, string_field(j, "id", true, where));
+      STEMMA_ASSIGN_OR_RETURN(e.kind, string_field(j, "kind", true, where));
+      STEMMA_ASSIGN_OR_RETURN(e.question, string_field(j, "question", true, where));
+      STEMMA_ASSIGN_OR_RETURN(e.phrasing, string_field(j, "phrasing", false, where));
+      if (j.contains("gold_source_id") && j["gold_source_id"].is_string()) {
+        e.gold_source_id = j["gold_source_id"].get<std::string>();
+      }
+      if (j.contains("retrieved_ids")) {
+        e.retrieved_ids = j["retrieved_ids"].get<std::vector<std::string>>();
+      }
+      e.gold_retrieved = j.value("gold_retrieved", false);
+      if (j.contains("expected")) {
+        const auto& x = j["expected"];
+        e.expected_source_ids = x.at("source_ids").get<std::vector<std::string>>();
+        e.expected_escalate = x.at("escalate").get<bool>();
+      }
+      if (j.contains("expected_tool_call")) {
+        const auto& t = j["expected_tool_call"];
+        e.expected_tool = t.at("name").get<std::string>();
+        e.expected_tool_arguments_json = t.at("arguments").dump();
+      }
+      out.push_back(std::move(e));
+    }
+  } catch (const nlohmann::json::exception& ex) {
+    return InvalidArgument(path + ": " + ex.what());
+  }
+  return out;
+}
+
+}  // namespace stemma::faqbot

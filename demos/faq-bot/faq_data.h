@@ -1,0 +1,46 @@
+// The FAQ the shipped model was trained on (demos/faq-bot/data/faq.json) and its held-out
+// evaluation set (eval.json), as plain structs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/status.h"
+
+namespace stemma::faqbot {
+
+struct FaqEntry {
+  std::string id;  // "faq-001"
+  std::string title;
+  std::string question;
+  std::string answer;
+  std::string category;
+  std::string product;
+  std::string tags;  // space-separated words: searched, never shown to the model
+};
+
+// Reads {"entries": [...]} (or a bare array) of FAQ entries. Every entry needs string fields
+// id, title, question, answer; ids must be unique.
+Result<std::vector<FaqEntry>> load_faq(const std::string& path);
+Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std::string& source);
+
+struct EvalItem {
+  std::string id;        // "eval-001"
+  std::string kind;      // "faq", "out_of_scope" or "tool"
+  std::string phrasing;  // faq items: "held_out" or "seen"
+  std::string question;
+  std::optional<std::string> gold_source_id;  // faq items
+  std::vector<std::string> retrieved_ids;     // what the training-time retriever returned
+  bool gold_retrieved = false;
+  // faq / out_of_scope items: the expected final reply.
+  std::vector<std::string> expected_source_ids;
+  bool expected_escalate = false;
+  // tool items: the expected call.
+  std::string expected_tool;
+  std::string expected_tool_arguments_json;  // nlohmann dump of the arguments object
+};
+
+Result<std::vector<EvalItem>> load_eval(const std::string& path);
+
+}  // namespace stemma::faqbot

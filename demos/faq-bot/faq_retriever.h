@@ -1,0 +1,60 @@
+// The retriever the shipped model was trained with (tools/train/faq_format.py, Retriever), so
+// the context blocks the demo puts in prompts are exactly those of training:
+//
+//   CREATE VIRTUAL TABLE faq USING fts5(id UNINDEXED, title, question, answer, tags,
+//                                       tokenize = 'porter unicode61');   -- rows in FAQ order
+//   SELECT id FROM faq WHERE faq MATCH ?1
+//   ORDER BY bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0), rowid LIMIT 3;
+//
+// It lives here and not in sdk/rag's RagStore on purpose: RagStore's table (title, heading,
+// body), its stop-word list and its fallback for all-stop-word questions are a general RAG
+// design, while this column set, these weights and this query construction are one trained
+// model's contract, which must not drift when the general store improves.
+//
+// The index is an in-memory SQLite database (rebuilt from faq.json in a few milliseconds).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "demos/faq-bot/faq_data.h"
+#include "engine/common/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace stemma::faqbot {
+
+inline constexpr int kRetrieveTopK = 3;
+
+// The query terms of a question: lower-cased, every [a-z0-9]+ in order, minus stop words and
+// repeats (Python's str.lower() semantics for the few non-ASCII letters that lower to ASCII).
+std::vector<std::string> query_terms(std::string_view question);
+// `"t1" OR "t2" ...`; "" when there are no terms (then nothing is retrieved).
+std::string match_expression(const std::vector<std::string>& terms);
+bool is_query_stop_word(std::string_view lowercase_word);
+
+class FaqRetriever {
+ public:
+  static Result<std::unique_ptr<FaqRetriever>> create(std::vector<FaqEntry> entries);
+  ~FaqRetriever();
+  FaqRetriever(const FaqRetriever&) = delete;
+  FaqRetriever& operator=(const FaqRetriever&) = delete;
+
+  // The top `k` entries for a question, best first (pointers into entries()).
+  Result<std::vector<const FaqEntry*>> search(std::string_view question,
+                                              int k = kRetrieveTopK) const;
+
+  const std::vector<FaqEntry>& entries() const { return entries_; }
+  const FaqEntry* find(std::string_view id) const;
+
+ private:
+  FaqRetriever() = default;
+  std::vector<FaqEntry> entries_;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* query_ = nullptr;
+};
+
+}  // namespace stemma::faqbot

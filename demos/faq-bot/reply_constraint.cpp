@@ -1,0 +1,113 @@
+#include "demos/faq-bot/reply_constraint.h"
+
+#include "engine/constrain/json_regex_parts.h"
+
+namespace stemma::faqbot {
+
+const char* const kReplySchema = R"({
+  "type": "object",
+  "properties": {
+    "answer": {"type": "string"},
+    "source_ids": {"type": "array", "items": {"type": "string"}},
+    "escalate": {"type": "boolean"}
+  },
+  "required": ["answer", "source_ids", "escalate"],
+  "additionalProperties": false
+})";
+
+namespace {
+
+std::string regex_literal(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string json_string_regex() {
+  return std::string("\"") + constrain::json_regex::kStringChar + "*\"";
+}
+
+}  // namespace
+
+std::string reply_regex(const std::vector<std::string>& allowed_ids, bool allow_tool_call) {
+  const std::string str = json_string_regex();
+  std::string reply = regex_literal("{\"answer\": ") + str + regex_literal(", \"source_ids\": [");
+  std::string tail_none =
+      regex_literal("], \"escalate\": ") + "(?:true|false)" + regex_literal("}");
+  if (allowed_ids.empty()) {
+    reply += tail_none;
+  } else {
+    std::string id = "(?:";
+    for (size_t i = 0; i < allowed_ids.size(); ++i) {
+      if (i > 0) id += '|';
+      id += regex_literal("\"" + allowed_ids[i] + "\"");
+    }
+    id += ")";
+    const std::string cited = id + "(?:" + regex_literal(", ") + id + "){0," +
+                              std::to_string(allowed_ids.size() - 1) + "}" +
+                              regex_literal("], \"escalate\": false}");
+    reply += "(?:" + tail_none + "|" + cited + ")";
+  }
+  if (!allow_tool_call) return reply;
+  auto tool = [&](std::string_view name, std::string_view arg) {
+    return regex_literal("<tool_call>{\"name\": \"") + regex_literal(name) +
+           regex_literal("\", \"arguments\": {\"") + regex_literal(arg) + regex_literal("\": ") +
+           str + regex_literal("}}</tool_call>");
+  };
+  return "(?:" + reply + "|" + tool("lookup_order", "order_id") + "|" +
+         tool("create_ticket", "summary") + ")";
+}
+
+Result<std::unique_ptr<ReplyConstraints>> ReplyConstraints::create(const Tokenizer& tokenizer) {
+  constrain::Vocabulary vocab;
+  const int32_t n = tokenizer.vocab_size();
+  vocab.tokens.resize(n);
+  vocab.special.assign(n, 0);
+  for (int32_t id = 0; id < n; ++id) {
+    vocab.tokens[id] = tokenizer.token_bytes(id);
+    // Control tokens (BOS, <|im_start|>, <|im_end|>) never come from the grammar; the
+    // user-defined <tool_call> / </tool_call> tokens stand for their text and may.
+    vocab.special[id] = tokenizer.is_control(id) ? 1 : 0;
+  }
+  if (tokenizer.eos_id() < 0) return InvalidArgument("the tokenizer has no EOS token");
+  vocab.eos_ids = {tokenizer.eos_id()};
+  auto out = std::unique_ptr<ReplyConstraints>(new ReplyConstraints());
+  STEMMA_ASSIGN_OR_RETURN(out->index_, constrain::TokenIndex::build(std::move(vocab)));
+  return out;
+}
+
+Result<std::shared_ptr<const constrain::CompiledConstraint>> ReplyConstraints::get(
+    const std::vector<std::string>& allowed_ids, bool allow_tool_call) {
+  std::string key = allow_tool_call ? "T" : "R";
+  for (const auto& id : allowed_ids) key += "|" + id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+  }
+  STEMMA_ASSIGN_OR_RETURN(auto compiled, constrain::CompiledConstraint::from_regex(
+                                             reply_regex(allowed_ids, allow_tool_call), index_));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cache_.size() > 256) cache_.clear();  // one entry per retrieved set: keep it bounded
+  cache_[key] = compiled;
+  return compiled;
+}
+
+Status ConstraintLogitsProcessor::process(std::span<const int32_t> generated,
+                                          std::span<float> logits) {
+  if (state_.num_tokens() > generated.size()) {
+    STEMMA_RETURN_IF_ERROR(state_.rollback(state_.num_tokens() - generated.size()));
+  }
+  for (size_t i = state_.num_tokens(); i < generated.size(); ++i) {
+    STEMMA_RETURN_IF_ERROR(state_.accept_token(generated[i]));
+  }
+  const constrain::TokenMask* mask = state_.current_mask();
+  if (mask == nullptr) return FailedPrecondition("constraint already finished");
+  mask->apply_to_logits(logits.data(), static_cast<int32_t>(logits.size()));
+  return OkStatus();
+}
+
+}  // namespace stemma::faqbot

@@ -1,0 +1,64 @@
+// The constraint every assistant turn is generated under: either the final reply
+//   {"answer": "<string>", "source_ids": [], "escalate": true|false}
+//   {"answer": "<string>", "source_ids": ["<id>"(, "<id>")*], "escalate": false}
+// with the ids limited to the entries retrieved for this turn, or (when tools are allowed) a
+// tool call in the trained form
+//   <tool_call>{"name": "lookup_order", "arguments": {"order_id": "<string>"}}</tool_call>
+//   <tool_call>{"name": "create_ticket", "arguments": {"summary": "<string>"}}</tool_call>
+//
+// The regex is written out rather than derived from a JSON Schema because the model was trained
+// on json.dumps' exact spacing and key order: every text it allows is valid JSON of the reply
+// schema (kReplySchema), but it also pins the layout the model knows, which a generic schema
+// translation (optional whitespace, any key order of optional members) would leave open.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/common/status.h"
+#include "engine/constrain/compiled_constraint.h"
+#include "engine/constrain/constraint_state.h"
+#include "engine/sample/logits_processor.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace stemma::faqbot {
+
+// The JSON Schema the final reply satisfies (for documentation and validation).
+extern const char* const kReplySchema;
+
+std::string reply_regex(const std::vector<std::string>& allowed_ids, bool allow_tool_call);
+
+// Builds the constraint's vocabulary from the model's tokenizer once and compiles (and caches)
+// one automaton per (allowed ids, tools) combination.
+class ReplyConstraints {
+ public:
+  static Result<std::unique_ptr<ReplyConstraints>> create(const Tokenizer& tokenizer);
+
+  Result<std::shared_ptr<const constrain::CompiledConstraint>> get(
+      const std::vector<std::string>& allowed_ids, bool allow_tool_call);
+
+  const std::shared_ptr<const constrain::TokenIndex>& index() const { return index_; }
+
+ private:
+  std::shared_ptr<const constrain::TokenIndex> index_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const constrain::CompiledConstraint>> cache_;
+};
+
+// The sampler hook: masks the logits to what the automaton allows after the tokens generated so
+// far (re-derived from `generated`, so a preempted and recomputed request stays consistent).
+class ConstraintLogitsProcessor : public LogitsProcessor {
+ public:
+  explicit ConstraintLogitsProcessor(std::shared_ptr<const constrain::CompiledConstraint> c)
+      : state_(std::move(c)) {}
+  Status process(std::span<const int32_t> generated, std::span<float> logits) override;
+
+ private:
+  constrain::ConstraintState state_;
+};
+
+}  // namespace stemma::faqbot

@@ -1,0 +1,47 @@
+// y = x W^T for a weight matrix in any supported storage type, spread over a thread pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/backend/cpu/kernels.h"
+#include "engine/backend/cpu/thread_pool.h"
+#include "engine/common/status.h"
+#include "engine/model/tensor.h"
+
+namespace stemma::cpu {
+
+// A [rows, cols] weight matrix as stored (row-major, quantization blocks along cols).
+struct Matrix {
+  DType dtype = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const uint8_t* data = nullptr;
+  size_t row_stride = 0;  // bytes
+  WeightKernel kernel;
+
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride; }
+};
+
+// Checks that `t` is a 2-D matrix the kernels support (dtype, cols a multiple of the block) and
+// whose byte size matches; errors name the tensor.
+Result<Matrix> make_matrix(const TensorView& t, const KernelTable& kernels);
+
+// y[i, n] = sum_k W[n, k] * x[i, k] for i < m. x is [m, w.cols] (row stride ldx floats), y is
+// [m, w.rows] (row stride ldy floats). `scratch` holds the quantized copy of x between calls.
+void matmul(ThreadPool& pool, const KernelTable& kernels, const Matrix& w, const float* x,
+            int64_t m, int64_t ldx, float* y, int64_t ldy, std::vector<uint8_t>& scratch);
+
+// Several matrices applied to the same x (q/k/v, gate/up): x is quantized once per activation
+// format and all outputs are computed in one parallel loop (one wake-up of the workers).
+struct MatmulOutput {
+  const Matrix* w = nullptr;
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+void matmul_multi(ThreadPool& pool, const KernelTable& kernels, std::span<const MatmulOutput> outs,
+                  const float* x, int64_t m, int64_t ldx, std::vector<uint8_t>& scratch);
+
+}  // namespace stemma::cpu

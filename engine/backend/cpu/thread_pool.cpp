@@ -1,0 +1,94 @@
+#include "engine/backend/cpu/thread_pool.h"
+
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define STEMMA_CPU_RELAX() _mm_pause()
+#else
+#define STEMMA_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace stemma::cpu {
+namespace {
+// How long an idle worker spins before sleeping: long enough to bridge the gap between the
+// parallel loops of one model step, short enough not to burn a shared core between steps.
+constexpr auto kSpin = std::chrono::microseconds(200);
+}  // namespace
+
+ThreadPool::ThreadPool(int num_threads) {
+  for (int t = 1; t < num_threads; ++t) workers_.emplace_back([this, t] { worker_main(t); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+    generation_.fetch_add(1);
+  }
+  wake_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void ThreadPool::drain(TaskFn fn, void* ctx, int64_t num_tasks, int thread) {
+  for (;;) {
+    const int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
+    if (task >= num_tasks) break;
+    fn(ctx, task, thread);
+    done_tasks_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(int64_t num_tasks, TaskFn fn, void* ctx) {
+  if (num_tasks <= 0) return;
+  if (workers_.empty() || num_tasks == 1) {
+    for (int64_t t = 0; t < num_tasks; ++t) fn(ctx, t, 0);
+    return;
+  }
+  // Workers still inside the previous job (late risers that found no task) must leave it first.
+  while (active_workers_.load(std::memory_order_acquire) != 0) STEMMA_CPU_RELAX();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fn_ = fn;
+    ctx_ = ctx;
+    num_tasks_ = num_tasks;
+    next_task_.store(0, std::memory_order_relaxed);
+    done_tasks_.store(0, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+  drain(fn, ctx, num_tasks, 0);
+  while (done_tasks_.load(std::memory_order_acquire) != num_tasks) STEMMA_CPU_RELAX();
+}
+
+void ThreadPool::worker_main(int thread) {
+  uint64_t seen = 0;
+  for (;;) {
+    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    int spins = 0;
+    while (generation_.load(std::memory_order_acquire) == seen) {
+      STEMMA_CPU_RELAX();
+      if (++spins % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+        break;
+      }
+    }
+    TaskFn fn;
+    void* ctx;
+    int64_t num_tasks;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) return;
+      seen = generation_.load(std::memory_order_acquire);
+      fn = fn_;
+      ctx = ctx_;
+      num_tasks = num_tasks_;
+      active_workers_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    drain(fn, ctx, num_tasks, thread);
+    active_workers_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+}  // namespace stemma::cpu

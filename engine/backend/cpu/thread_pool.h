@@ -1,0 +1,61 @@
+// A pool of persistent worker threads with a low-overhead parallel-for. The engine owns these
+// threads: a model step issues hundreds of parallel loops, so waking workers must cost
+// microseconds (workers spin briefly, then sleep on a condition variable).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace stemma::cpu {
+
+class ThreadPool {
+ public:
+  // `num_threads` counts the calling thread: a pool of 1 runs everything on the caller.
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(task, thread) for every task in [0, num_tasks), tasks handed out dynamically to
+  // the workers and the caller; `thread` is in [0, size()). Returns when all tasks are done.
+  // Not reentrant: call it from one thread at a time and never from inside `fn`.
+  template <typename Fn>
+  void parallel_for(int64_t num_tasks, Fn&& fn) {
+    using F = std::remove_reference_t<Fn>;
+    run(
+        num_tasks,
+        [](void* ctx, int64_t task, int thread) { (*static_cast<F*>(ctx))(task, thread); },
+        const_cast<void*>(static_cast<const void*>(&fn)));
+  }
+
+ private:
+  using TaskFn = void (*)(void* ctx, int64_t task, int thread);
+  void run(int64_t num_tasks, TaskFn fn, void* ctx);
+  void worker_main(int thread);
+  void drain(TaskFn fn, void* ctx, int64_t num_tasks, int thread);
+
+  std::vector<std::thread> workers_;
+  // The current job, published under `mutex_`; `generation_` changes when a new one is.
+  TaskFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int64_t num_tasks_ = 0;
+  std::atomic<int64_t> next_task_{0};
+  std::atomic<int64_t> done_tasks_{0};
+  // Workers that took the current job and may still touch its counters. The caller waits only
+  // for finished tasks (never for a sleeping worker to wake), and for this to reach zero before
+  // it publishes the next job.
+  std::atomic<int> active_workers_{0};
+  std::atomic<uint64_t> generation_{0};
+  bool stop_ = false;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+};
+
+}  // namespace stemma::cpu

@@ -1,0 +1,47 @@
+// The contract between the scheduler and a backend (CPU now, CUDA later): run one step of the
+// model over a batch of sequences whose KV cache lives in pages of a shared pool.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/common/status.h"
+#include "engine/model/model_config.h"
+
+namespace stemma {
+
+// The KV pool the backend owns. Page p of layer l holds K and V for `page_size` consecutive
+// positions of one sequence, laid out [kv_head][slot][head_dim] (HND: one head's tile of a page
+// is contiguous, which is what the shared-prefix kernel loads).
+struct KvCacheShape {
+  int64_t num_layers = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t page_size = 16;
+  int64_t num_pages = 0;
+};
+
+struct SequenceStep {
+  std::span<const int32_t> tokens;  // the new tokens of this step (a prefill chunk or 1 decode)
+  int32_t past_len = 0;             // positions already cached; the new ones start here
+  std::span<const int32_t> pages;   // page ids covering positions [0, past_len + tokens.size())
+  bool all_logits = false;          // false: logits of the last new token only
+};
+
+class ModelExecutor {
+ public:
+  virtual ~ModelExecutor() = default;
+  virtual const ModelConfig& config() const = 0;
+  virtual const KvCacheShape& kv_shape() const = 0;
+
+  // Writes K/V of every new token into its page slot, attends over [0, past_len + i], and
+  // appends logits rows (vocab_size floats each) to `logits` in batch order.
+  virtual Status forward(std::span<const SequenceStep> batch, std::vector<float>& logits) = 0;
+
+  // Copies the first `num_slots` positions of page `src` to page `dst` in every layer
+  // (copy-on-write of a partly shared last page).
+  virtual Status copy_page(int32_t src, int32_t dst, int32_t num_slots) = 0;
+};
+
+}  // namespace stemma

@@ -1,0 +1,297 @@
+#include "engine/engine.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/sched/scheduler.h"
+
+#if __has_include("engine/backend/cpu/cpu_executor.h")
+#include "engine/backend/cpu/cpu_executor.h"
+#define STEMMA_ENGINE_HAS_CPU 1
+#endif
+// The model loader's implementation lands with the model-io work; until then, paths are refused.
+#if __has_include("engine/model/hf_loader.h")
+#define STEMMA_ENGINE_HAS_LOADER 1
+#endif
+
+namespace stemma {
+namespace {
+
+Result<std::shared_ptr<ModelExecutor>> make_executor(const EngineOptions& o) {
+  if (o.executor) return o.executor;
+  std::shared_ptr<const LoadedModel> model = o.model;
+  if (!model) {
+    if (o.model_path.empty()) {
+      return InvalidArgument("EngineOptions: set one of executor, model or model_path");
+    }
+#ifdef STEMMA_ENGINE_HAS_LOADER
+    STEMMA_ASSIGN_OR_RETURN(LoadedModel loaded, load_model(o.model_path));
+    model = std::make_shared<const LoadedModel>(std::move(loaded));
+#else
+    return Unsupported("this build has no model loader; cannot open " + o.model_path);
+#endif
+  }
+  const ModelConfig& c = model->config;
+  KvCacheShape kv;
+  kv.num_layers = c.num_layers;
+  kv.num_kv_heads = c.num_kv_heads;
+  kv.head_dim = c.head_dim;
+  kv.page_size = o.page_size;
+  kv.num_pages = o.num_pages;
+  if (kv.num_pages <= 0) {
+    // K and V in f32 for every layer and KV head of a page.
+    const int64_t page_bytes = 2 * c.num_layers * c.num_kv_heads * c.head_dim * o.page_size * 4;
+    if (page_bytes <= 0) return InvalidArgument("model config has an empty KV shape");
+    kv.num_pages = o.kv_memory_bytes / page_bytes;
+    if (kv.num_pages <= 0) {
+      return InvalidArgument("kv_memory_bytes " + std::to_string(o.kv_memory_bytes) +
+                             " holds no page of " + std::to_string(page_bytes) + " bytes");
+    }
+  }
+#ifdef STEMMA_ENGINE_HAS_CPU
+  STEMMA_ASSIGN_OR_RETURN(auto cpu, cpu::CpuExecutor::create(model, kv, o.threads));
+  return std::shared_ptr<ModelExecutor>(std::move(cpu));
+#else
+  return Unsupported("this build has no CPU executor; pass EngineOptions::executor");
+#endif
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  struct Pending {
+    RequestId id;
+    std::vector<int32_t> prompt;
+    SamplingOptions options;
+    StreamCallback callback;
+  };
+  struct Slot {
+    RequestOutput output;
+    bool done = false;
+    bool keep = true;
+  };
+
+  std::shared_ptr<ModelExecutor> executor;
+  std::unique_ptr<sched::Scheduler> scheduler;
+
+  mutable std::mutex mu;
+  std::condition_variable work_cv;  // the worker waits for input
+  std::condition_variable done_cv;  // wait()/wait_idle() wait for outputs
+  std::vector<Pending> inbox;
+  std::vector<RequestId> cancels;
+  std::unordered_map<RequestId, Slot> slots;  // every submitted, not yet collected request
+  int64_t unfinished = 0;
+  bool stopping = false;
+  EngineStats stats;
+  std::atomic<RequestId> next_id{1};
+  std::thread worker;
+
+  // Worker-only state.
+  std::unordered_map<RequestId, StreamCallback> callbacks;
+
+  void run();
+  void deliver(std::vector<sched::StepEvent>& events);
+};
+
+void Engine::Impl::deliver(std::vector<sched::StepEvent>& events) {
+  for (const auto& e : events) {
+    auto it = callbacks.find(e.id);
+    if (it == callbacks.end() || !it->second) continue;
+    StreamEvent se;
+    se.id = e.id;
+    se.tokens = e.tokens;
+    se.logprobs = e.logprobs;
+    se.finish = e.finish;
+    se.error = e.error;
+    it->second(se);
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& e : events) {
+    if (e.finish != FinishReason::kNone) callbacks.erase(e.id);
+    auto it = slots.find(e.id);
+    if (it == slots.end()) continue;
+    Slot& slot = it->second;
+    slot.output.tokens.insert(slot.output.tokens.end(), e.tokens.begin(), e.tokens.end());
+    slot.output.logprobs.insert(slot.output.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
+    if (e.finish != FinishReason::kNone) {
+      slot.output.finish = e.finish;
+      slot.output.error = std::move(e.error);
+      slot.done = true;
+      --unfinished;
+      if (!slot.keep) slots.erase(it);
+    }
+  }
+  done_cv.notify_all();
+}
+
+void Engine::Impl::run() {
+  std::vector<Pending> new_requests;
+  std::vector<RequestId> new_cancels;
+  std::vector<sched::StepEvent> events;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      work_cv.wait(lock, [&] {
+        return stopping || !inbox.empty() || !cancels.empty() || !scheduler->idle();
+      });
+      if (stopping) break;
+      new_requests.swap(inbox);
+      new_cancels.swap(cancels);
+    }
+    events.clear();
+    for (auto& p : new_requests) {
+      Status s = scheduler->add(p.id, std::move(p.prompt), std::move(p.options));
+      if (!s.ok()) {  // validated in submit(); only an internal mismatch lands here
+        events.push_back({.id = p.id, .finish = FinishReason::kError, .error = s.to_string()});
+      }
+      callbacks[p.id] = std::move(p.callback);
+    }
+    new_requests.clear();
+    for (RequestId id : new_cancels) scheduler->cancel(id);
+    new_cancels.clear();
+    scheduler->step(events);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto st = scheduler->stats();
+      stats.cached_tokens = st.cached_tokens;
+      stats.prefill_tokens = st.prefill_tokens;
+      stats.computed_tokens = st.computed_tokens;
+      stats.generated_tokens = st.generated_tokens;
+      stats.evicted_pages = st.evicted_pages;
+      stats.preemptions = st.preemptions;
+      stats.steps = st.steps;
+      stats.pages_in_use = st.pages_in_use;
+      stats.pages_total = st.pages_total;
+      stats.cached_pages = st.cached_pages;
+      stats.running = st.running;
+      stats.queued = st.queued;
+    }
+    deliver(events);
+  }
+  // Stopping: whatever did not finish is reported as cancelled to anyone waiting.
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& [id, slot] : slots) {
+    if (!slot.done) {
+      slot.done = true;
+      slot.output.finish = FinishReason::kCancelled;
+    }
+  }
+  unfinished = 0;
+  done_cv.notify_all();
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Engine::~Engine() {
+  if (!impl_) return;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->work_cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  impl_->scheduler.reset();  // before the executor it points into
+}
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
+  if (options.page_size < 1) return InvalidArgument("page_size must be >= 1");
+  if (options.max_batch_tokens < 1) return InvalidArgument("max_batch_tokens must be >= 1");
+  if (options.prefill_chunk < 1) return InvalidArgument("prefill_chunk must be >= 1");
+  if (options.max_running < 1) return InvalidArgument("max_running must be >= 1");
+  auto impl = std::make_unique<Impl>();
+  STEMMA_ASSIGN_OR_RETURN(impl->executor, make_executor(options));
+  const KvCacheShape& kv = impl->executor->kv_shape();
+  if (kv.page_size < 1 || kv.num_pages < 1) {
+    return InvalidArgument("executor KV shape has " + std::to_string(kv.num_pages) + " pages of " +
+                           std::to_string(kv.page_size));
+  }
+  if (impl->executor->config().vocab_size < 1) return InvalidArgument("model has an empty vocab");
+  sched::SchedulerOptions so;
+  so.max_batch_tokens = options.max_batch_tokens;
+  so.prefill_chunk = options.prefill_chunk;
+  so.max_running = options.max_running;
+  so.radix_cache = options.radix_cache;
+  so.cache_aware_order = options.cache_aware_order;
+  so.max_wait_steps = options.max_wait_steps;
+  impl->scheduler = std::make_unique<sched::Scheduler>(*impl->executor, so);
+  impl->stats.pages_total = static_cast<int32_t>(kv.num_pages);
+  Impl* raw = impl.get();
+  impl->worker = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<RequestId> Engine::submit(std::vector<int32_t> prompt, SamplingOptions options,
+                                 StreamCallback on_event, bool keep_output) {
+  STEMMA_RETURN_IF_ERROR(impl_->scheduler->validate(prompt, options));
+  const RequestId id = impl_->next_id.fetch_add(1);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->stopping) return FailedPrecondition("engine is shutting down");
+    Impl::Slot slot;
+    slot.output.id = id;
+    slot.keep = keep_output;
+    impl_->slots.emplace(id, std::move(slot));
+    ++impl_->unfinished;
+    impl_->inbox.push_back({id, std::move(prompt), std::move(options), std::move(on_event)});
+  }
+  impl_->work_cv.notify_one();
+  return id;
+}
+
+Status Engine::cancel(RequestId id) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    auto it = impl_->slots.find(id);
+    if (it == impl_->slots.end()) {
+      return NotFound("request " + std::to_string(id) + " is unknown or already collected");
+    }
+    if (it->second.done) return OkStatus();
+    impl_->cancels.push_back(id);
+  }
+  impl_->work_cv.notify_one();
+  return OkStatus();
+}
+
+Result<RequestOutput> Engine::wait(RequestId id) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  auto it = impl_->slots.find(id);
+  if (it == impl_->slots.end()) {
+    return NotFound("request " + std::to_string(id) + " is unknown or already collected");
+  }
+  if (!it->second.keep) {
+    return FailedPrecondition("request " + std::to_string(id) + " was submitted without output");
+  }
+  impl_->done_cv.wait(lock, [&] { return impl_->slots.at(id).done; });
+  auto done = impl_->slots.find(id);
+  RequestOutput out = std::move(done->second.output);
+  impl_->slots.erase(done);
+  return out;
+}
+
+Result<RequestOutput> Engine::generate(std::vector<int32_t> prompt, SamplingOptions options) {
+  STEMMA_ASSIGN_OR_RETURN(RequestId id, submit(std::move(prompt), std::move(options)));
+  return wait(id);
+}
+
+void Engine::wait_idle() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->done_cv.wait(lock, [&] { return impl_->unfinished == 0; });
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->stats;
+}
+
+const ModelConfig& Engine::config() const {
+  return impl_->executor->config();
+}
+const KvCacheShape& Engine::kv_shape() const {
+  return impl_->executor->kv_shape();
+}
+
+}  // namespace stemma

@@ -1,0 +1,162 @@
+#include "engine/sample/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <unordered_set>
+
+namespace stemma {
+namespace sampling {
+
+int32_t argmax(std::span<const float> logits) {
+  int32_t best = -1;
+  float best_value = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (logits[i] > best_value) {  // NaN and -inf never win
+      best_value = logits[i];
+      best = static_cast<int32_t>(i);
+    }
+  }
+  return best;
+}
+
+float log_softmax_at(std::span<const float> logits, int32_t token) {
+  if (token < 0 || static_cast<size_t>(token) >= logits.size()) {
+    return -std::numeric_limits<float>::infinity();
+  }
+  float max_value = -std::numeric_limits<float>::infinity();
+  for (float v : logits) max_value = std::max(max_value, v);
+  if (!std::isfinite(max_value)) return -std::numeric_limits<float>::infinity();
+  double sum = 0.0;
+  for (float v : logits) sum += std::exp(static_cast<double>(v) - max_value);
+  return static_cast<float>(static_cast<double>(logits[token]) - max_value - std::log(sum));
+}
+
+std::vector<std::pair<int32_t, float>> candidate_distribution(std::span<const float> logits,
+                                                              float temperature, int32_t top_k,
+                                                              float top_p, float min_p) {
+  std::vector<std::pair<int32_t, float>> cand;
+  cand.reserve(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (logits[i] > -std::numeric_limits<float>::infinity()) {  // skips -inf and NaN
+      cand.emplace_back(static_cast<int32_t>(i), logits[i]);
+    }
+  }
+  if (cand.empty()) return cand;
+  auto by_value = [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  };
+  if (top_k > 0 && static_cast<size_t>(top_k) < cand.size()) {
+    std::nth_element(cand.begin(), cand.begin() + top_k, cand.end(), by_value);
+    cand.resize(static_cast<size_t>(top_k));
+  }
+  std::sort(cand.begin(), cand.end(), by_value);
+  // Softmax with temperature (in double: many small terms).
+  const double inv_t = temperature > 0.0f ? 1.0 / temperature : 1.0;
+  const double top = cand.front().second;
+  std::vector<double> p(cand.size());
+  double sum = 0.0;
+  for (size_t i = 0; i < cand.size(); ++i) {
+    p[i] = std::exp((cand[i].second - top) * inv_t);
+    sum += p[i];
+  }
+  for (double& v : p) v /= sum;
+  size_t keep = cand.size();
+  if (top_p < 1.0f) {
+    // Smallest prefix whose mass reaches top_p; the token that crosses the line is kept.
+    double mass = 0.0;
+    for (size_t i = 0; i < cand.size(); ++i) {
+      mass += p[i];
+      if (mass >= top_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+  }
+  if (min_p > 0.0f) {
+    const double floor = min_p * p[0];
+    size_t n = 1;
+    while (n < keep && p[n] >= floor) ++n;
+    keep = n;
+  }
+  double kept = 0.0;
+  for (size_t i = 0; i < keep; ++i) kept += p[i];
+  std::vector<std::pair<int32_t, float>> out(keep);
+  for (size_t i = 0; i < keep; ++i) out[i] = {cand[i].first, static_cast<float>(p[i] / kept)};
+  return out;
+}
+
+}  // namespace sampling
+
+Sampler::Sampler(SamplingOptions options, int64_t vocab_size)
+    : options_(std::move(options)), vocab_size_(vocab_size), rng_(options_.seed) {}
+
+double Sampler::uniform() {
+  // 53 random bits -> [0, 1); std::uniform_real_distribution is not the same on every library.
+  return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+}
+
+void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
+                              std::span<const int32_t> generated) {
+  for (; counted_ < generated.size(); ++counted_) ++counts_[generated[counted_]];
+  if (options_.repetition_penalty != 1.0f) {
+    std::unordered_set<int32_t> seen(prompt.begin(), prompt.end());
+    for (const auto& [token, count] : counts_) seen.insert(token);
+    for (int32_t token : seen) {
+      if (token < 0 || static_cast<size_t>(token) >= logits.size()) continue;
+      float& v = logits[token];
+      v = v > 0.0f ? v / options_.repetition_penalty : v * options_.repetition_penalty;
+    }
+  }
+  if (options_.frequency_penalty != 0.0f || options_.presence_penalty != 0.0f) {
+    for (const auto& [token, count] : counts_) {
+      if (token < 0 || static_cast<size_t>(token) >= logits.size()) continue;
+      logits[token] -=
+          options_.frequency_penalty * static_cast<float>(count) + options_.presence_penalty;
+    }
+  }
+}
+
+Result<SampledToken> Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt,
+                                     std::span<const int32_t> generated) {
+  if (static_cast<int64_t>(logits.size()) != vocab_size_) {
+    return Internal("sampler got " + std::to_string(logits.size()) + " logits for a vocab of " +
+                    std::to_string(vocab_size_));
+  }
+  SampledToken out;
+  std::vector<float> raw;
+  if (options_.logprobs) raw.assign(logits.begin(), logits.end());
+  for (const auto& [token, bias] : options_.logit_bias) {
+    if (token >= 0 && static_cast<size_t>(token) < logits.size()) logits[token] += bias;
+  }
+  apply_penalties(logits, prompt, generated);
+  if (options_.logits_processor) {
+    STEMMA_RETURN_IF_ERROR(
+        options_.logits_processor->process(generated, logits).with_context("logits processor"));
+  }
+  if (options_.temperature <= 0.0f) {
+    out.token = sampling::argmax(logits);
+  } else {
+    auto dist = sampling::candidate_distribution(logits, options_.temperature, options_.top_k,
+                                                 options_.top_p, options_.min_p);
+    if (!dist.empty()) {
+      double u = uniform();
+      out.token = dist.back().first;  // rounding leftovers land on the last candidate
+      for (const auto& [token, p] : dist) {
+        if (u < p) {
+          out.token = token;
+          break;
+        }
+        u -= p;
+      }
+    }
+  }
+  if (out.token < 0) {
+    return FailedPrecondition("no token is allowed: every logit is -inf or NaN after processing");
+  }
+  if (options_.logprobs) out.logprob = sampling::log_softmax_at(raw, out.token);
+  return out;
+}
+
+}  // namespace stemma

@@ -1,0 +1,67 @@
+// Chooses one request's next token from its logits row: logit bias -> penalties -> logits
+// processor (grammar mask) -> greedy, or temperature -> top-k -> top-p -> min-p -> a draw from the
+// request's own seeded RNG. Each request owns one Sampler, so its draws do not depend on what
+// else is in the batch (reproducible by seed), and preemption/recompute does not disturb them.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/common/status.h"
+#include "engine/sample/sampling_options.h"
+
+namespace stemma {
+
+struct SampledToken {
+  int32_t token = -1;
+  float logprob = 0.0f;  // log-softmax of the raw logits at `token` (when options.logprobs)
+};
+
+// Pieces of the pipeline, exposed for tests and for other samplers.
+namespace sampling {
+
+// Index of the largest value; ties go to the lowest index. -1 when all are -inf or NaN.
+int32_t argmax(std::span<const float> logits);
+
+// log(softmax(logits))[token].
+float log_softmax_at(std::span<const float> logits, int32_t token);
+
+// The distribution that is sampled from: softmax(logits / temperature) restricted by top_k,
+// top_p and min_p (in that order) and renormalized, as (token, probability) sorted by falling
+// probability (ties by token id). Always keeps at least the likeliest token. Empty when every
+// logit is -inf.
+std::vector<std::pair<int32_t, float>> candidate_distribution(std::span<const float> logits,
+                                                              float temperature, int32_t top_k,
+                                                              float top_p, float min_p);
+
+}  // namespace sampling
+
+class Sampler {
+ public:
+  Sampler(SamplingOptions options, int64_t vocab_size);
+
+  // Chooses the next token. `logits` is a scratch copy of the request's row (it is modified);
+  // `prompt` and `generated` feed the penalties and the logits processor.
+  Result<SampledToken> sample(std::span<float> logits, std::span<const int32_t> prompt,
+                              std::span<const int32_t> generated);
+
+  const SamplingOptions& options() const { return options_; }
+
+ private:
+  void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
+                       std::span<const int32_t> generated);
+  double uniform();
+
+  SamplingOptions options_;
+  int64_t vocab_size_;
+  std::mt19937_64 rng_;
+  // Generated-token counts, kept incrementally (generated only ever grows by the sampled token).
+  std::unordered_map<int32_t, int32_t> counts_;
+  size_t counted_ = 0;
+};
+
+}  // namespace stemma

@@ -1,0 +1,43 @@
+#include "engine/sample/sampling_options.h"
+
+#include <cmath>
+#include <string>
+
+namespace stemma {
+
+Status SamplingOptions::validate(int64_t vocab_size) const {
+  if (max_tokens < 1)
+    return InvalidArgument("max_tokens must be >= 1, got " + std::to_string(max_tokens));
+  if (!std::isfinite(temperature)) return InvalidArgument("temperature is not finite");
+  if (top_k < 0) return InvalidArgument("top_k must be >= 0, got " + std::to_string(top_k));
+  if (!(top_p > 0.0f && top_p <= 1.0f)) {
+    return InvalidArgument("top_p must be in (0, 1], got " + std::to_string(top_p));
+  }
+  if (!(min_p >= 0.0f && min_p <= 1.0f)) {
+    return InvalidArgument("min_p must be in [0, 1], got " + std::to_string(min_p));
+  }
+  if (!(repetition_penalty > 0.0f) || !std::isfinite(repetition_penalty)) {
+    return InvalidArgument("repetition_penalty must be > 0, got " +
+                           std::to_string(repetition_penalty));
+  }
+  if (!std::isfinite(frequency_penalty) || !std::isfinite(presence_penalty)) {
+    return InvalidArgument("frequency/presence penalty is not finite");
+  }
+  for (const auto& [token, bias] : logit_bias) {
+    if (token < 0 || token >= vocab_size) {
+      return InvalidArgument("logit_bias token " + std::to_string(token) + " is outside vocab of " +
+                             std::to_string(vocab_size));
+    }
+    if (std::isnan(bias))
+      return InvalidArgument("logit_bias of token " + std::to_string(token) + " is NaN");
+  }
+  for (int32_t token : stop_token_ids) {
+    if (token < 0 || token >= vocab_size) {
+      return InvalidArgument("stop token " + std::to_string(token) + " is outside vocab of " +
+                             std::to_string(vocab_size));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace stemma

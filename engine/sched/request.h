@@ -1,0 +1,62 @@
+// One generation request inside the scheduler: its tokens, its KV pages, its sampler, its state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/kv/radix_tree.h"
+#include "engine/sample/sampler.h"
+
+namespace stemma {
+
+using RequestId = int64_t;
+
+enum class FinishReason {
+  kNone,        // still running
+  kStopToken,   // generated one of the stop token ids (or the model's EOS)
+  kLength,      // reached max_tokens
+  kStopString,  // the StopChecker said so
+  kCancelled,   // cancel() was called
+  kError,       // the request could not go on (message in the event / output)
+};
+const char* finish_reason_name(FinishReason reason);
+
+namespace sched {
+
+enum class RequestState { kQueued, kRunning, kFinished };
+
+struct Request {
+  Request(RequestId id, std::vector<int32_t> prompt, SamplingOptions options, int64_t vocab_size)
+      : id(id), tokens(std::move(prompt)), sampler(std::move(options), vocab_size) {
+    prompt_len = tokens.size();
+  }
+
+  RequestId id;
+  std::vector<int32_t> tokens;  // prompt, then generated tokens
+  size_t prompt_len = 0;
+  Sampler sampler;
+  std::vector<int32_t> stop_ids;  // sorted
+  RequestState state = RequestState::kQueued;
+  bool cancel_requested = false;
+
+  // KV: pages[i] holds positions [i * page_size, (i + 1) * page_size); the first num_computed
+  // positions are computed. The request holds one pool reference per page.
+  std::vector<int32_t> pages;
+  int32_t num_computed = 0;
+  kv::RadixTree::Node* locked = nullptr;  // deepest tree node whose pages this request reads
+  int32_t inserted_pages = 0;             // leading pages already offered to the tree
+
+  uint64_t arrival = 0;      // submission order (kept across preemption)
+  int64_t queued_since = 0;  // step at which it (re-)entered the queue
+  int32_t preemptions = 0;
+
+  size_t num_generated() const { return tokens.size() - prompt_len; }
+  std::span<const int32_t> prompt() const { return {tokens.data(), prompt_len}; }
+  std::span<const int32_t> generated() const {
+    return {tokens.data() + prompt_len, tokens.size() - prompt_len};
+  }
+};
+
+}  // namespace sched
+}  // namespace stemma

@@ -1,0 +1,129 @@
+// The continuous-batching scheduler: one step() = pick requests, give them KV pages (cached
+// prefix from the radix tree + fresh pages), run one mixed batch of prefill chunks and decode
+// tokens through the ModelExecutor, sample, and cache what was computed. Single-threaded: the
+// Engine drives it from its worker thread.
+//
+// Policies (why):
+// - Running requests go first, oldest first: finishing work frees pages and bounds latency.
+// - Queued requests are admitted longest-cached-prefix first (cache-aware order, as SGLang's
+//   LPM), but a request that has waited more than max_wait_steps goes ahead of all others in
+//   arrival order, so no request starves.
+// - A request whose prompt shares more than a page beyond its cached prefix with a request that
+//   is still prefilling waits for that request's pages to land in the tree instead of computing
+//   the same prefix twice (bounded by max_wait_steps too).
+// - When pages run out: evict least recently used unlocked tree leaves; if that is not enough,
+//   preempt the most recently admitted running request (its computed pages go into the tree, so
+//   recompute is often a cache hit), never the oldest. A request that could not fit the pool
+//   even alone is refused at add().
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/backend/model_executor.h"
+#include "engine/common/status.h"
+#include "engine/kv/page_pool.h"
+#include "engine/kv/radix_tree.h"
+#include "engine/sched/request.h"
+
+namespace stemma::sched {
+
+struct SchedulerOptions {
+  int32_t max_batch_tokens = 2048;  // tokens per forward (prefill chunks + decodes)
+  int32_t prefill_chunk = 512;      // a prefilling request advances at most this much per step
+  int32_t max_running = 256;        // requests holding pages at once
+  bool radix_cache = true;          // false: no prefix sharing (the baseline)
+  bool cache_aware_order = true;    // false: first come, first served
+  int64_t max_wait_steps = 64;      // a queued request waits at most this many steps to be
+                                    // preferred over others (then it goes first)
+  int32_t order_window = 256;       // queued requests ranked per step (the oldest ones)
+};
+
+struct StepEvent {
+  RequestId id = 0;
+  std::vector<int32_t> tokens;  // tokens generated in this step (0 or 1)
+  std::vector<float> logprobs;  // when the request asked for logprobs
+  FinishReason finish = FinishReason::kNone;
+  std::string error;          // with FinishReason::kError
+  int32_t cached_tokens = 0;  // prompt tokens served from the cache (on the finishing event)
+};
+
+struct SchedulerStats {
+  int64_t cached_tokens = 0;     // prompt tokens served from the radix cache
+  int64_t prefill_tokens = 0;    // prompt tokens computed (prefilled)
+  int64_t computed_tokens = 0;   // all tokens fed to the model (prefill + decode + recompute)
+  int64_t generated_tokens = 0;  // tokens sampled
+  int64_t evicted_pages = 0;
+  int64_t preemptions = 0;
+  int64_t steps = 0;  // forwards run
+  int32_t pages_in_use = 0;
+  int32_t pages_total = 0;
+  int32_t cached_pages = 0;  // pages the radix tree holds
+  int32_t running = 0;
+  int32_t queued = 0;
+};
+
+class Scheduler {
+ public:
+  // `executor` must outlive the scheduler; its kv_shape() sizes the page pool.
+  Scheduler(ModelExecutor& executor, SchedulerOptions options);
+  ~Scheduler();
+
+  // Queues a request. Refuses (naming why) an empty prompt, tokens outside the vocab, bad
+  // sampling options, a duplicate id, or prompt + max_tokens larger than the whole KV pool.
+  Status add(RequestId id, std::vector<int32_t> prompt, SamplingOptions options);
+  // The checks of add() except the id; reads only what never changes (safe from any thread).
+  Status validate(std::span<const int32_t> prompt, const SamplingOptions& options) const;
+  // Cancels a queued or running request at the next step (reported as a kCancelled event).
+  // Returns false when the id is unknown (never added, or already finished).
+  bool cancel(RequestId id);
+
+  bool idle() const { return requests_.empty(); }
+  // Runs one step and appends what happened to `events`. Errors of the model are reported as
+  // kError events of the requests in the failed batch; the scheduler stays usable.
+  void step(std::vector<StepEvent>& events);
+
+  SchedulerStats stats() const;
+  const SchedulerOptions& options() const { return options_; }
+  int32_t page_size() const { return page_size_; }
+
+  // Drops every unlocked cached page (tests check that no page is leaked afterwards).
+  void clear_cache();
+  // Checks that every page's reference count equals its holders (requests + tree). For tests.
+  Status check_invariants() const;
+
+ private:
+  std::vector<Request*> admission_order();
+  bool should_defer(const Request& r, int32_t cached) const;
+  bool admit(Request& r, int32_t& budget, std::vector<std::pair<Request*, int32_t>>& plan);
+  // Makes r.pages cover num_computed + n positions (evicting from the tree if needed).
+  bool ensure_pages(Request& r, int32_t n);
+  bool allocate(int32_t count, std::vector<int32_t>& out);
+  int32_t available_pages() const;
+  void cache_computed_pages(Request& r);
+  // At finish/preemption: the partly filled last page becomes a tail leaf of the tree.
+  void cache_tail_page(Request& r);
+  void release_kv(Request& r);
+  void preempt(Request& r);
+  void finish(Request& r, FinishReason reason, std::string error, std::vector<StepEvent>& events);
+  void check_stop(Request& r, StepEvent& ev);
+
+  ModelExecutor& executor_;
+  SchedulerOptions options_;
+  int32_t page_size_;
+  int64_t vocab_size_;
+  kv::PagePool pool_;
+  std::unique_ptr<kv::RadixTree> tree_;
+  std::unordered_map<RequestId, std::unique_ptr<Request>> requests_;
+  std::deque<Request*> queue_;     // by arrival (preempted ones go back to the front)
+  std::vector<Request*> running_;  // by admission
+  uint64_t next_arrival_ = 0;
+  int64_t step_index_ = 0;
+  SchedulerStats stats_;
+  std::vector<float> logits_;
+};
+
+}  // namespace stemma::sched

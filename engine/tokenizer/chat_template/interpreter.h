@@ -1,0 +1,15 @@
+// Runs a parsed template over variables: Python/Jinja2 semantics for the statements, filters,
+// tests and methods that real chat templates use. Anything else fails with an error that names
+// it and says where it is.
+#pragma once
+
+#include <string>
+
+#include "engine/common/status.h"
+#include "engine/tokenizer/chat_template/ast.h"
+
+namespace stemma::jinja {
+
+Result<std::string> render(const Body& body, const ValueDict& globals);
+
+}  // namespace stemma::jinja

@@ -1,0 +1,175 @@
+#include "engine/tokenizer/unicode_nfc.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/tokenizer/utf8.h"
+
+namespace stemma {
+namespace {
+
+struct CccRange {
+  char32_t first;
+  char32_t last;
+  uint8_t ccc;
+};
+struct Decomposition {
+  char32_t cp;
+  uint8_t count;
+  char32_t parts[4];
+};
+struct Composition {
+  char32_t first;
+  char32_t second;
+  char32_t composite;
+};
+
+#include "engine/tokenizer/unicode_nfc_tables.inc"
+
+constexpr char32_t kSBase = 0xAC00, kLBase = 0x1100, kVBase = 0x1161, kTBase = 0x11A7;
+constexpr int kLCount = 19, kVCount = 21, kTCount = 28, kNCount = kVCount * kTCount,
+              kSCount = kLCount * kNCount;
+
+uint8_t combining_class(char32_t cp) {
+  if (cp < 0x300) return 0;
+  auto it = std::upper_bound(std::begin(kCccRanges), std::end(kCccRanges), cp,
+                             [](char32_t c, const CccRange& r) { return c < r.first; });
+  if (it == std::begin(kCccRanges)) return 0;
+  --it;
+  return cp <= it->last ? it->ccc : 0;
+}
+
+struct Tables {
+  std::unordered_map<char32_t, const Decomposition*> decomp;
+  std::unordered_map<uint64_t, char32_t> comp;
+  // One bit per code point: may this character change under NFC, whatever surrounds it?
+  // (a combining mark, a decomposable character, the second of a composing pair, jamo, Hangul)
+  std::vector<bool> unstable;
+  Tables() : unstable(0x110000, false) {
+    for (const auto& d : kDecompositions) {
+      decomp[d.cp] = &d;
+      unstable[d.cp] = true;
+    }
+    for (const auto& c : kCompositions) {
+      comp[(static_cast<uint64_t>(c.first) << 32) | c.second] = c.composite;
+      unstable[c.second] = true;
+    }
+    for (const auto& r : kCccRanges) {
+      for (char32_t cp = r.first; cp <= r.last; ++cp) unstable[cp] = true;
+    }
+    for (char32_t cp = 0x1100; cp < 0x1200; ++cp) unstable[cp] = true;  // conjoining jamo
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+void decompose(char32_t cp, std::vector<char32_t>* out) {
+  if (cp >= kSBase && cp < kSBase + kSCount) {
+    const int s = static_cast<int>(cp - kSBase);
+    out->push_back(kLBase + s / kNCount);
+    out->push_back(kVBase + (s % kNCount) / kTCount);
+    if (s % kTCount != 0) out->push_back(kTBase + s % kTCount);
+    return;
+  }
+  const auto& t = tables();
+  auto it = t.decomp.find(cp);
+  if (it == t.decomp.end()) {
+    out->push_back(cp);
+    return;
+  }
+  for (int i = 0; i < it->second->count; ++i) decompose(it->second->parts[i], out);
+}
+
+char32_t compose_pair(char32_t a, char32_t b) {
+  if (a >= kLBase && a < kLBase + kLCount && b >= kVBase && b < kVBase + kVCount) {
+    return kSBase + ((a - kLBase) * kVCount + (b - kVBase)) * kTCount;
+  }
+  if (a >= kSBase && a < kSBase + kSCount && (a - kSBase) % kTCount == 0 && b > kTBase &&
+      b < kTBase + kTCount) {
+    return a + (b - kTBase);
+  }
+  const auto& t = tables();
+  auto it = t.comp.find((static_cast<uint64_t>(a) << 32) | b);
+  return it == t.comp.end() ? 0 : it->second;
+}
+
+// True when `cp` can never change under NFC whatever surrounds it.
+bool is_stable(char32_t cp) {
+  if (cp < 0x300) return true;
+  static const Tables& t = tables();
+  return cp >= 0x110000 || !t.unstable[cp];
+}
+
+}  // namespace
+
+std::string nfc_normalize(std::string_view text) {
+  bool all_stable = true;
+  for (size_t pos = 0; pos < text.size() && all_stable;) {
+    if (static_cast<uint8_t>(text[pos]) < 0x80) {
+      ++pos;
+      continue;
+    }
+    size_t len = 0;
+    all_stable = is_stable(utf8::decode(text, pos, &len));
+    pos += len;
+  }
+  if (all_stable) return std::string(text);
+
+  std::vector<char32_t> cps;
+  cps.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    size_t len = 0;
+    decompose(utf8::decode(text, pos, &len), &cps);
+    pos += len;
+  }
+  // Canonical ordering: stable sort of each run of non-starters by combining class.
+  for (size_t i = 0; i < cps.size();) {
+    if (combining_class(cps[i]) == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < cps.size() && combining_class(cps[j]) != 0) ++j;
+    std::stable_sort(cps.begin() + i, cps.begin() + j, [](char32_t a, char32_t b) {
+      return combining_class(a) < combining_class(b);
+    });
+    i = j;
+  }
+  // Canonical composition.
+  std::vector<char32_t> out;
+  out.reserve(cps.size());
+  long starter = -1;  // index in `out` of the last starter
+  int last_ccc = -1;
+  for (char32_t cp : cps) {
+    const int ccc = combining_class(cp);
+    if (starter >= 0) {
+      // Blocked when a character in between has a class >= ours (or is a starter).
+      const bool blocked = last_ccc != -1 && (last_ccc == 0 || last_ccc >= ccc);
+      if (!blocked) {
+        const char32_t c = compose_pair(out[starter], cp);
+        if (c != 0) {
+          out[starter] = c;
+          continue;
+        }
+      }
+    }
+    if (ccc == 0) {
+      starter = static_cast<long>(out.size());
+      last_ccc = -1;
+    } else {
+      last_ccc = ccc;
+    }
+    out.push_back(cp);
+  }
+  std::string result;
+  result.reserve(text.size());
+  for (char32_t cp : out) utf8::append(&result, cp);
+  return result;
+}
+
+}  // namespace stemma

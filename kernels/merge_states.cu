@@ -1,0 +1,102 @@
+// Log-sum-exp merge of partial attention states (see paged_attention.h), and the KV append.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "kernels/paged_attention.h"
+
+namespace stemma::kernels {
+namespace {
+
+template <typename T>
+__device__ T from_float(float x);
+template <>
+__device__ __half from_float<__half>(float x) {
+  return __float2half_rn(x);
+}
+template <>
+__device__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
+  return __float2bfloat16_rn(x);
+}
+
+// One block per (token, head); one thread per output element.
+template <typename T>
+__global__ void merge_states_kernel(MergeStatesParams p) {
+  const int token = blockIdx.x;
+  const int head = blockIdx.y;
+  const int d = threadIdx.x;
+  const int begin = p.token_state_begin[token];
+  const int end = p.token_state_begin[token + 1];
+  float mmax = -INFINITY;
+  for (int i = begin; i < end; ++i) {
+    mmax = fmaxf(mmax, p.state_lse[static_cast<int64_t>(p.token_states[i]) * p.num_q_heads + head]);
+  }
+  float wsum = 0.f, acc = 0.f;
+  if (mmax != -INFINITY) {
+    for (int i = begin; i < end; ++i) {
+      const int64_t slot = p.token_states[i];
+      const float w = exp2f(p.state_lse[slot * p.num_q_heads + head] - mmax);
+      wsum += w;
+      acc += w * p.state_o[(slot * p.num_q_heads + head) * p.head_dim + d];
+    }
+  }
+  T* out = static_cast<T*>(p.out);
+  out[token * p.out_token_stride + static_cast<int64_t>(head) * p.head_dim + d] =
+      from_float<T>(wsum > 0.f ? acc / wsum : 0.f);
+  if (p.out_lse != nullptr && d == 0) {
+    p.out_lse[static_cast<int64_t>(token) * p.num_q_heads + head] =
+        wsum > 0.f ? mmax + log2f(wsum) : -INFINITY;
+  }
+}
+
+template <typename T>
+__global__ void kv_append_kernel(KvAppendParams p) {
+  const int token = blockIdx.x;
+  const int chunks = p.num_kv_heads * p.head_dim / 8;  // 16-byte chunks per token
+  const int64_t slot = p.slot_mapping[token];
+  if (slot < 0) return;  // padding token: nothing to store
+  const int64_t page = slot / p.page_size;
+  const int64_t in_page = slot % p.page_size;
+  for (int c = threadIdx.x; c < chunks; c += blockDim.x) {
+    const int head = c / (p.head_dim / 8);
+    const int dc = c % (p.head_dim / 8);
+    const int64_t src =
+        token * p.new_token_stride + static_cast<int64_t>(head) * p.head_dim + dc * 8;
+    const int64_t dst = page * p.page_stride + (head * p.page_size + in_page) * p.head_dim + dc * 8;
+    *reinterpret_cast<uint4*>(static_cast<T*>(p.k_cache) + dst) =
+        *reinterpret_cast<const uint4*>(static_cast<const T*>(p.k_new) + src);
+    *reinterpret_cast<uint4*>(static_cast<T*>(p.v_cache) + dst) =
+        *reinterpret_cast<const uint4*>(static_cast<const T*>(p.v_new) + src);
+  }
+}
+
+}  // namespace
+
+cudaError_t launch_merge_states(const MergeStatesParams& p, cudaStream_t stream) {
+  if (p.num_tokens == 0) return cudaSuccess;
+  if (p.head_dim <= 0 || p.head_dim > 1024 || p.num_q_heads <= 0) return cudaErrorInvalidValue;
+  dim3 grid(static_cast<unsigned>(p.num_tokens), static_cast<unsigned>(p.num_q_heads));
+  if (p.dtype == DType::kF16) {
+    merge_states_kernel<__half><<<grid, p.head_dim, 0, stream>>>(p);
+  } else {
+    merge_states_kernel<__nv_bfloat16><<<grid, p.head_dim, 0, stream>>>(p);
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t launch_kv_append(const KvAppendParams& p, cudaStream_t stream) {
+  if (p.num_tokens == 0) return cudaSuccess;
+  if (p.head_dim % 8 != 0 || p.page_size <= 0 || p.new_token_stride % 8 != 0 ||
+      p.page_stride % 8 != 0) {
+    return cudaErrorInvalidValue;
+  }
+  if (p.dtype == DType::kF16) {
+    kv_append_kernel<__half><<<p.num_tokens, 128, 0, stream>>>(p);
+  } else {
+    kv_append_kernel<__nv_bfloat16><<<p.num_tokens, 128, 0, stream>>>(p);
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace stemma::kernels

@@ -1,0 +1,483 @@
+// Paged attention work-item kernel (see paged_attention.h).
+//
+// A block runs one item for one KV head. It stages 64-token tiles of K and V in shared memory
+// with cp.async (kStages deep) and computes with mma.sync m16n8k16 (fp32 accumulate). The 4 warps
+// split the work as row_tiles x kv_splits: with <= 16 query rows (plain decode) each warp takes
+// one 16-token sub-tile of every stage (split-KV inside the block); with up to 64 rows (shared
+// prefix, prefill) each warp owns 16 rows and reads every sub-tile, so each KV byte loaded from
+// memory serves all of them. Warps that share rows merge their softmax states at the end.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "kernels/paged_attention.h"
+
+namespace stemma::kernels {
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kThreads = kWarps * 32;
+constexpr int kSubTokens = 16;
+constexpr int kSubPerStage = 4;
+constexpr int kStageTokens = kSubTokens * kSubPerStage;
+constexpr int kStages = 3;
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kNegBig = -1e30f;  // finite "minus infinity" keeps exp2(m_old - m_new) NaN-free
+
+template <typename T>
+struct MmaTraits;
+template <>
+struct MmaTraits<__half> {
+  __device__ static uint32_t pack(float lo, float hi) {
+    __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&h);
+  }
+  __device__ static void mma(float* c, const uint32_t* a, const uint32_t* b) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+};
+template <>
+struct MmaTraits<__nv_bfloat16> {
+  __device__ static uint32_t pack(float lo, float hi) {
+    __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&h);
+  }
+  __device__ static void mma(float* c, const uint32_t* a, const uint32_t* b) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+};
+
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// 16-byte async copy; src_bytes == 0 zero-fills (positions past the range must read as 0, not
+// as stale data that could be NaN and poison P*V).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+               "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::);
+}
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t* r, const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
+// Rows of D elements are stored as D/8 16-byte chunks; chunk c of row r sits at c ^ (r & 7) so
+// that ldmatrix's 8 row reads of one column hit 8 different bank groups.
+template <int D>
+__device__ __forceinline__ int swz(int row, int chunk) {
+  return row * D + ((chunk ^ (row & 7)) << 3);
+}
+
+template <typename T, int D>
+struct Smem {
+  T q[kPagedAttnMaxRows * D];
+  T k[kStages][kStageTokens * D];
+  T v[kStages][kStageTokens * D];
+};
+
+template <int D>
+struct WarpState {
+  float m[2];  // running max (log2 domain) of rows r0, r1
+  float l[2];  // this thread's partial row sums
+  float o[D / 8][4];
+};
+
+struct StageArgs {
+  int ts;  // first token (segment-relative) of this warp's sub-tiles
+  int kv_end;
+  int kv_pos_offset;
+  int pos_limit[2];
+  bool need_mask;
+  float scale_log2;
+};
+
+// One warp attends its 16 query rows to NS consecutive 16-token sub-tiles of the staged K/V:
+// S = Q K^T (16 x 16*NS), one online-softmax update, O += P V. Doing NS sub-tiles per update
+// amortises the rescale of O and gives the tensor cores 2*NS independent chains.
+template <typename T, int D, int NS, bool kQSmem>
+__device__ __forceinline__ void attend_tiles(const T* ktile, const T* vtile, const T* qs, int q_row,
+                                             int sub0, const uint32_t (&qf)[D / 16][4],
+                                             const StageArgs& a, WarpState<D>& st) {
+  const int lane = threadIdx.x & 31;
+  const int mi = lane >> 3;
+  float sc[2 * NS][4];
+#pragma unroll
+  for (int n = 0; n < 2 * NS; ++n) sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    uint32_t qa[4];
+    if constexpr (kQSmem) {
+      ldmatrix_x4(qa, &qs[swz<D>(q_row, kk * 2 + (mi >> 1))]);
+    } else {
+      qa[0] = qf[kk][0];
+      qa[1] = qf[kk][1];
+      qa[2] = qf[kk][2];
+      qa[3] = qf[kk][3];
+    }
+#pragma unroll
+    for (int j = 0; j < NS; ++j) {
+      uint32_t b[4];
+      const int tr = (sub0 + j) * kSubTokens + (mi >> 1) * 8 + (lane & 7);
+      ldmatrix_x4(b, &ktile[swz<D>(tr, kk * 2 + (mi & 1))]);
+      MmaTraits<T>::mma(sc[2 * j], qa, b);
+      MmaTraits<T>::mma(sc[2 * j + 1], qa, b + 2);
+    }
+  }
+  float mx[2] = {kNegBig, kNegBig};
+#pragma unroll
+  for (int n = 0; n < 2 * NS; ++n) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int h = e >> 1;
+      float x = sc[n][e] * a.scale_log2;
+      if (a.need_mask) {
+        const int t = a.ts + n * 8 + (lane & 3) * 2 + (e & 1);
+        if (t >= a.kv_end || a.kv_pos_offset + t > a.pos_limit[h]) x = -INFINITY;
+      }
+      sc[n][e] = x;
+      mx[h] = fmaxf(mx[h], x);
+    }
+  }
+  float corr[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
+    mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+    const float m_new = fmaxf(st.m[h], mx[h]);
+    corr[h] = exp2f(st.m[h] - m_new);
+    st.m[h] = m_new;
+    st.l[h] *= corr[h];
+  }
+#pragma unroll
+  for (int n = 0; n < 2 * NS; ++n) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int h = e >> 1;
+      sc[n][e] = exp2f(sc[n][e] - st.m[h]);
+      st.l[h] += sc[n][e];
+    }
+  }
+  // Once the running maxima settle, corr is 1 for the whole warp: skip the rescale of O.
+  if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      st.o[n][0] *= corr[0];
+      st.o[n][1] *= corr[0];
+      st.o[n][2] *= corr[1];
+      st.o[n][3] *= corr[1];
+    }
+  }
+  // O += P V: P's accumulator layout is the A-operand layout of the next mma.
+#pragma unroll
+  for (int j = 0; j < NS; ++j) {
+    uint32_t pa[4];
+    pa[0] = MmaTraits<T>::pack(sc[2 * j][0], sc[2 * j][1]);
+    pa[1] = MmaTraits<T>::pack(sc[2 * j][2], sc[2 * j][3]);
+    pa[2] = MmaTraits<T>::pack(sc[2 * j + 1][0], sc[2 * j + 1][1]);
+    pa[3] = MmaTraits<T>::pack(sc[2 * j + 1][2], sc[2 * j + 1][3]);
+#pragma unroll
+    for (int n2 = 0; n2 < D / 16; ++n2) {
+      uint32_t b[4];
+      const int tr = (sub0 + j) * kSubTokens + (mi & 1) * 8 + (lane & 7);
+      ldmatrix_x4_trans(b, &vtile[swz<D>(tr, n2 * 2 + (mi >> 1))]);
+      MmaTraits<T>::mma(st.o[2 * n2], pa, b);
+      MmaTraits<T>::mma(st.o[2 * n2 + 1], pa, b + 2);
+    }
+  }
+}
+
+// kQSmem: re-read Q fragments from shared memory every step instead of holding them in 32
+// registers (head_dim 128), trading ldmatrix traffic for register room.
+template <typename T, int D, bool kQSmem>
+__global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnParams p) {
+  constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  auto& sm = *reinterpret_cast<Smem<T, D>*>(smem_raw);
+
+  const PagedAttnItem item = p.items[blockIdx.x];
+  const int kv_head = blockIdx.y;
+  const int group = p.num_q_heads / p.num_kv_heads;
+  const int rows = item.num_members * group;
+  if (rows <= 0 || rows > kPagedAttnMaxRows || item.kv_end <= item.kv_begin) return;  // bad plan
+  const int row_tiles = rows <= 16 ? 1 : (rows <= 32 ? 2 : 4);
+  const int kv_splits = kWarps / row_tiles;  // warps that share a row tile
+  const int tid = threadIdx.x;
+  const int warp = tid >> 5;
+  const int lane = tid & 31;
+  const int rt = warp % row_tiles;
+  const int ks = warp / row_tiles;
+
+  const T* q = static_cast<const T*>(p.q);
+  const T* kc = static_cast<const T*>(p.k_cache);
+  const T* vc = static_cast<const T*>(p.v_cache);
+  const int64_t head_off = static_cast<int64_t>(kv_head) * p.page_size * D;
+
+  // Q rows of this item: row r = member r / group, head kv_head * group + r % group.
+  for (int i = tid; i < row_tiles * 16 * kChunks; i += kThreads) {
+    const int r = i / kChunks, c = i % kChunks;
+    const T* src = q;
+    int bytes = 0;
+    if (r < rows) {
+      const int m = r / group;
+      const int tok = p.member_token[item.member_offset + m];
+      src = q + tok * p.q_token_stride + static_cast<int64_t>(kv_head * group + r % group) * D +
+            c * 8;
+      bytes = 16;
+    }
+    cp_async16(&sm.q[swz<D>(r, c)], src, bytes);
+  }
+  cp_async_commit();
+
+  const int num_stages = (item.kv_end - item.kv_begin + kStageTokens - 1) / kStageTokens;
+  // Each thread copies chunk tid % kChunks of kLoadRows rows per stage. Page ids are fetched one
+  // stage before their copies are issued, so the dependent global load is off the critical path.
+  constexpr int kLoadRows = kStageTokens * kChunks / kThreads;
+  static_assert(kThreads % kChunks == 0, "a thread keeps one chunk column");
+  const int my_chunk = tid % kChunks;
+  int pages[kLoadRows];
+  auto fetch_pages = [&](int s) {
+    const int t0 = item.kv_begin + s * kStageTokens;
+#pragma unroll
+    for (int j = 0; j < kLoadRows; ++j) {
+      const int t = t0 + (tid + j * kThreads) / kChunks;
+      pages[j] =
+          (s < num_stages && t < item.kv_end) ? p.page_ids[item.page_offset + t / p.page_size] : -1;
+    }
+  };
+  auto load_stage = [&](int s) {
+    const int buf = s % kStages;
+    const int t0 = item.kv_begin + s * kStageTokens;
+#pragma unroll
+    for (int j = 0; j < kLoadRows; ++j) {
+      const int r = (tid + j * kThreads) / kChunks;
+      const int t = t0 + r;
+      int bytes = 0;
+      int64_t off = 0;
+      if (pages[j] >= 0) {
+        off = static_cast<int64_t>(pages[j]) * p.page_stride + head_off +
+              static_cast<int64_t>(t % p.page_size) * D + my_chunk * 8;
+        bytes = 16;
+      }
+      cp_async16(&sm.k[buf][swz<D>(r, my_chunk)], kc + off, bytes);
+      cp_async16(&sm.v[buf][swz<D>(r, my_chunk)], vc + off, bytes);
+    }
+  };
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    fetch_pages(s);
+    load_stage(s);
+    cp_async_commit();
+  }
+  fetch_pages(kStages - 1);
+
+  // Per-thread softmax state for rows r0 = lane/4 and r1 = r0 + 8 of this warp's row tile.
+  WarpState<D> st;
+  st.m[0] = st.m[1] = kNegBig;
+  st.l[0] = st.l[1] = 0.f;
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n) st.o[n][0] = st.o[n][1] = st.o[n][2] = st.o[n][3] = 0.f;
+
+  // Causal limits of this thread's two rows (absolute positions it may attend, inclusive);
+  // padding rows see everything (their results are never written).
+  int pos_limit[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int r = rt * 16 + (lane >> 2) + h * 8;
+    pos_limit[h] = r < rows ? p.member_pos[item.member_offset + r / group] : 0x7fffffff;
+  }
+  int warp_min_pos = min(pos_limit[0], pos_limit[1]);
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) {
+    warp_min_pos = min(warp_min_pos, __shfl_xor_sync(0xffffffffu, warp_min_pos, off));
+  }
+  const float scale_log2 = p.sm_scale * kLog2e;
+
+  uint32_t qf[D / 16][4] = {};
+  const int q_row = rt * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+  // This warp's sub-tiles of each stage: row_tiles consecutive ones starting at ks * row_tiles.
+  const int sub0 = ks * row_tiles;
+
+  for (int s = 0; s < num_stages; ++s) {
+    if (s + kStages - 1 < num_stages) load_stage(s + kStages - 1);
+    cp_async_commit();
+    fetch_pages(s + kStages);
+    cp_async_wait<kStages - 1>();
+    __syncthreads();
+    if (!kQSmem && s == 0) {
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+        const int mi = lane >> 3;
+        const int r = rt * 16 + (mi & 1) * 8 + (lane & 7);
+        ldmatrix_x4(qf[kk], &sm.q[swz<D>(r, kk * 2 + (mi >> 1))]);
+      }
+    }
+    const int buf = s % kStages;
+    const int ts = item.kv_begin + s * kStageTokens + sub0 * kSubTokens;
+    if (ts < item.kv_end) {
+      const int ts_end = ts + row_tiles * kSubTokens;
+      StageArgs a;
+      a.ts = ts;
+      a.kv_end = item.kv_end;
+      a.kv_pos_offset = item.kv_pos_offset;
+      a.pos_limit[0] = pos_limit[0];
+      a.pos_limit[1] = pos_limit[1];
+      a.need_mask = ts_end > item.kv_end || item.kv_pos_offset + ts_end - 1 > warp_min_pos;
+      a.scale_log2 = scale_log2;
+      const T* kt = &sm.k[buf][0];
+      const T* vt = &sm.v[buf][0];
+      if (row_tiles == 4) {
+        attend_tiles<T, D, 4, kQSmem>(kt, vt, sm.q, q_row, sub0, qf, a, st);
+      } else if (row_tiles == 2) {
+        attend_tiles<T, D, 2, kQSmem>(kt, vt, sm.q, q_row, sub0, qf, a, st);
+      } else {
+        attend_tiles<T, D, 1, kQSmem>(kt, vt, sm.q, q_row, sub0, qf, a, st);
+      }
+    }
+    __syncthreads();  // the buffer of stage s is refilled by the next iteration's load
+  }
+  cp_async_wait<0>();
+  __syncthreads();
+
+  float l_run[2], m_run[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l_run[h] = st.l[h] + __shfl_xor_sync(0xffffffffu, st.l[h], 1);
+    l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
+    m_run[h] = st.m[h];
+  }
+
+  // Merge the warps that share a row tile through shared memory (the stage buffers are free).
+  float* red_o = reinterpret_cast<float*>(smem_raw);  // [warp][16][D]
+  float* red_m = red_o + kWarps * 16 * D;             // [warp][16]
+  float* red_l = red_m + kWarps * 16;
+  {
+    const int r0 = lane >> 2;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      const int c = n * 8 + (lane & 3) * 2;
+      red_o[(warp * 16 + r0) * D + c] = st.o[n][0];
+      red_o[(warp * 16 + r0) * D + c + 1] = st.o[n][1];
+      red_o[(warp * 16 + r0 + 8) * D + c] = st.o[n][2];
+      red_o[(warp * 16 + r0 + 8) * D + c + 1] = st.o[n][3];
+    }
+    if ((lane & 3) == 0) {
+      red_m[warp * 16 + r0] = m_run[0];
+      red_m[warp * 16 + r0 + 8] = m_run[1];
+      red_l[warp * 16 + r0] = l_run[0];
+      red_l[warp * 16 + r0 + 8] = l_run[1];
+    }
+  }
+  __syncthreads();
+  for (int i = tid; i < rows * D; i += kThreads) {
+    const int r = i / D, d = i % D;
+    const int rtile = r / 16, rr = r % 16;
+    float mmax = kNegBig;
+    for (int k = 0; k < kv_splits; ++k)
+      mmax = fmaxf(mmax, red_m[(k * row_tiles + rtile) * 16 + rr]);
+    float lsum = 0.f, acc = 0.f;
+    for (int k = 0; k < kv_splits; ++k) {
+      const int w = k * row_tiles + rtile;
+      const float wgt = exp2f(red_m[w * 16 + rr] - mmax);
+      lsum += red_l[w * 16 + rr] * wgt;
+      acc += red_o[(w * 16 + rr) * D + d] * wgt;
+    }
+    const int m = r / group;
+    const int head = kv_head * group + r % group;
+    const int64_t slot = item.state_offset + m;
+    p.state_o[(slot * p.num_q_heads + head) * D + d] = lsum > 0.f ? acc / lsum : 0.f;
+    if (d == 0) {
+      p.state_lse[slot * p.num_q_heads + head] = lsum > 0.f ? mmax + log2f(lsum) : -INFINITY;
+    }
+  }
+}
+
+// Two blocks of 112 KB fit an SM only if the driver gives shared memory the whole carve-out.
+template <typename T, int D, bool kQSmem>
+cudaError_t configure() {
+  const int smem = static_cast<int>(sizeof(Smem<T, D>));
+  cudaError_t err = cudaFuncSetAttribute(paged_attention_kernel<T, D, kQSmem>,
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (err != cudaSuccess) return err;
+  return cudaFuncSetAttribute(paged_attention_kernel<T, D, kQSmem>,
+                              cudaFuncAttributePreferredSharedMemoryCarveout,
+                              cudaSharedmemCarveoutMaxShared);
+}
+
+template <typename T, int D>
+int blocks_per_sm() {
+  if (configure<T, D, false>() != cudaSuccess) return 0;
+  int n = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, paged_attention_kernel<T, D, false>,
+                                                    kThreads, sizeof(Smem<T, D>)) != cudaSuccess) {
+    return 0;
+  }
+  return n;
+}
+
+template <typename T, int D, bool kQSmem>
+cudaError_t launch_one(const PagedAttnParams& p, cudaStream_t stream) {
+  const int smem = static_cast<int>(sizeof(Smem<T, D>));
+  static_assert(sizeof(Smem<T, D>) >= (kWarps * 16 * D + 2 * kWarps * 16) * sizeof(float),
+                "reduction scratch must fit in the stage buffers");
+  cudaError_t err = configure<T, D, kQSmem>();
+  if (err != cudaSuccess) return err;
+  dim3 grid(static_cast<unsigned>(p.num_items), static_cast<unsigned>(p.num_kv_heads));
+  paged_attention_kernel<T, D, kQSmem><<<grid, kThreads, smem, stream>>>(p);
+  return cudaGetLastError();
+}
+
+template <typename T, int D>
+cudaError_t launch_typed(const PagedAttnParams& p, cudaStream_t stream) {
+  return p.q_from_smem ? launch_one<T, D, true>(p, stream) : launch_one<T, D, false>(p, stream);
+}
+
+}  // namespace
+
+int paged_attention_blocks_per_sm(DType dtype, int32_t head_dim) {
+  if (dtype == DType::kF16) {
+    return head_dim == 128 ? blocks_per_sm<__half, 128>() : blocks_per_sm<__half, 64>();
+  }
+  return head_dim == 128 ? blocks_per_sm<__nv_bfloat16, 128>() : blocks_per_sm<__nv_bfloat16, 64>();
+}
+
+cudaError_t launch_paged_attention(const PagedAttnParams& p, cudaStream_t stream) {
+  if (p.num_items == 0) return cudaSuccess;
+  if (p.num_kv_heads <= 0 || p.num_q_heads % p.num_kv_heads != 0 || p.page_size <= 0 ||
+      p.page_size % kSubTokens != 0 || p.num_q_heads / p.num_kv_heads > kPagedAttnMaxRows) {
+    return cudaErrorInvalidValue;
+  }
+  if (p.dtype == DType::kF16) {
+    if (p.head_dim == 128) return launch_typed<__half, 128>(p, stream);
+    if (p.head_dim == 64) return launch_typed<__half, 64>(p, stream);
+  } else {
+    if (p.head_dim == 128) return launch_typed<__nv_bfloat16, 128>(p, stream);
+    if (p.head_dim == 64) return launch_typed<__nv_bfloat16, 64>(p, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace stemma::kernels

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing Stemma needs on Debian 12: compilers and libraries from
+# Debian's packages, then each scripts/setup.d/*.sh (reference assets from the npm registry, ...).
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build pkg-config git ca-certificates
+          libre2-dev nlohmann-json3-dev libsqlite3-dev doctest-dev
+          python3 python3-jsonschema python3-jinja2)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+for step in scripts/setup.d/*.sh; do
+  [ -e "$step" ] || continue
+  echo "setup: $step"
+  bash "$step"
+done

@@ -1,0 +1,31 @@
+// Paths of the FAQ bot's data, model and references in the source tree.
+#pragma once
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace faqbot_test {
+
+inline std::string src(const std::string& rel) {
+  return std::string(STEMMA_SOURCE_DIR) + "/" + rel;
+}
+inline const std::string kFaq = src("demos/faq-bot/data/faq.json");
+inline const std::string kEval = src("demos/faq-bot/data/eval.json");
+inline const std::string kEvalPrompts = src("demos/faq-bot/data/eval_prompts.jsonl");
+inline const std::string kModel = src("models/stemma-faq.gguf");
+inline const std::string kHfGreedy =
+    std::string(STEMMA_FIXTURES_DIR) + "/faq-model/hf_greedy_q8_0_weights.jsonl";
+
+inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+}  // namespace faqbot_test

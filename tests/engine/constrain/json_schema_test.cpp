@@ -1,0 +1,211 @@
+// JSON Schema -> automaton over the 200+ schema fixture set.
+// Completeness: every valid instance (made by tools/constrain/make_schemas.py and checked with
+// Python's jsonschema there) is accepted, byte by byte and token by token through the masks.
+// Soundness: outputs sampled under the constraint by a random "model" are written to
+// constrain_outputs.jsonl; the ctest constrain_validate_outputs checks them with jsonschema.
+#include <doctest/doctest.h>
+#include <re2/re2.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/constrain/json_schema.h"
+#include "engine/constrain/utf8.h"
+#include "test_support.h"
+
+namespace sc = stemma::constrain;
+using namespace stemma::constrain::testing;
+
+namespace {
+
+struct Compiled {
+  std::string file;
+  std::string regex;
+  std::shared_ptr<const sc::CompiledConstraint> constraint;
+};
+
+const std::vector<Compiled>& compiled_schemas() {
+  static std::vector<Compiled> all = [] {
+    std::vector<Compiled> out;
+    auto index = synthetic_index();
+    for (const std::string& f : schema_files()) {
+      std::string text = read_file(fixtures_dir() + "/schemas/" + f);
+      auto regex = sc::json_schema_to_regex(text);
+      REQUIRE_MESSAGE(regex.ok(), f << ": " << regex.status().to_string());
+      REQUIRE_MESSAGE(regex->ok(), f << ": " << regex->status().to_string());
+      auto c = sc::CompiledConstraint::from_regex(regex->regex, index);
+      REQUIRE_MESSAGE(c.ok(), f << ": " << c.status().to_string());
+      out.push_back({f, regex->regex, *c});
+    }
+    return out;
+  }();
+  return all;
+}
+
+std::vector<std::pair<std::string, std::string>> instances() {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::ifstream in(fixtures_dir() + "/instances.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    out.push_back({j["schema"].get<std::string>(), j["text"].get<std::string>()});
+  }
+  return out;
+}
+
+const Compiled* find(const std::string& file) {
+  for (const Compiled& c : compiled_schemas()) {
+    if (c.file == file) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the fixture set has at least 200 schemas and they all compile") {
+  CHECK(compiled_schemas().size() >= 200);
+}
+
+TEST_CASE("completeness: every valid instance is accepted byte by byte, and RE2 agrees") {
+  auto all = instances();
+  REQUIRE(all.size() >= 600);
+  int re2_checked = 0;
+  std::map<std::string, std::unique_ptr<RE2>> re2s;
+  for (const auto& [file, text] : all) {
+    const Compiled* c = find(file);
+    REQUIRE_MESSAGE(c, file);
+    CHECK_MESSAGE(c->constraint->dfa().matches(text), file << " rejects " << text);
+    auto& re = re2s[file];
+    if (!re) {
+      RE2::Options opts;
+      opts.set_max_mem(64 << 20);
+      opts.set_log_errors(false);
+      re = std::make_unique<RE2>(c->regex, opts);
+    }
+    if (re->ok()) {
+      CHECK_MESSAGE(RE2::FullMatch(text, *re), file << ": RE2 rejects " << text);
+      ++re2_checked;
+    }
+  }
+  CHECK(re2_checked > static_cast<int>(all.size()) / 2);
+}
+
+TEST_CASE("completeness: masks never exclude a token the instance needs (synthetic vocab)") {
+  auto index = synthetic_index();
+  sc::LongestMatchEncoder encoder(index);
+  for (const auto& [file, text] : instances()) {
+    const Compiled* c = find(file);
+    REQUIRE(c);
+    std::vector<int32_t> ids = encoder.encode(text);
+    REQUIRE_MESSAGE(!ids.empty(), text);
+    sc::ConstraintState state(c->constraint);
+    for (int32_t id : ids) {
+      REQUIRE_MESSAGE(state.current_mask()->test(id), file << ": token '"
+                                                           << index->vocab().tokens[id]
+                                                           << "' masked out in " << text);
+      REQUIRE(state.accept_token(id).ok());
+    }
+    CHECK(state.can_end());
+    CHECK(state.current_mask()->test(index->vocab().eos_ids[0]));
+  }
+}
+
+TEST_CASE("completeness under the Llama 3 vocabulary (its tokenization of each instance)") {
+  auto index = real_index("llama3");
+  if (!index) {
+    MESSAGE("skipped: .assets/tokenizers/llama3/tokenizer.json is absent");
+    return;
+  }
+  sc::LongestMatchEncoder encoder(index);
+  auto all = instances();
+  int checked = 0;
+  for (size_t i = 0; i < all.size(); i += 7) {  // a spread of instances keeps this quick
+    const auto& [file, text] = all[i];
+    const Compiled* c = find(file);
+    REQUIRE(c);
+    auto constraint = sc::CompiledConstraint::from_regex(c->regex, index);
+    REQUIRE(constraint.ok());
+    sc::ConstraintState state(*constraint);
+    std::vector<int32_t> ids = encoder.encode(text);
+    REQUIRE(!ids.empty());
+    for (size_t t = 0; t < ids.size(); ++t) {
+      // Full masks for the first tokens, the direct check (same criterion) for the rest.
+      bool ok = t < 4 ? state.current_mask()->test(ids[t]) : state.is_allowed(ids[t]);
+      REQUIRE_MESSAGE(ok, file << ": token " << ids[t] << " masked out in " << text);
+      REQUIRE(state.accept_token(ids[t]).ok());
+    }
+    CHECK(state.can_end());
+    ++checked;
+  }
+  CHECK(checked > 80);
+}
+
+TEST_CASE("soundness: random-model outputs for every schema (validated by jsonschema)") {
+  auto index = synthetic_index();
+  sc::LongestMatchEncoder encoder(index);
+  std::mt19937 rng(99);
+  std::ofstream out(std::string(STEMMA_BUILD_DIR) + "/constrain_outputs.jsonl");
+  REQUIRE(out.good());
+  int written = 0;
+  for (const Compiled& c : compiled_schemas()) {
+    for (int run = 0; run < 4; ++run) {
+      int wander = run == 0 ? 0 : static_cast<int>(rng() % 120);
+      GenerationResult g = generate_random(c.constraint, rng, wander, run % 2 == 1, &encoder);
+      REQUIRE_MESSAGE(g.ended, c.file << ": generation got stuck after '" << g.text << "'");
+      CHECK(c.constraint->dfa().matches(g.text));
+      std::vector<uint32_t> cps;
+      REQUIRE_MESSAGE(sc::decode_utf8(g.text, &cps), c.file << ": invalid UTF-8 output");
+      nlohmann::json line = {{"schema", c.file}, {"output", g.text}};
+      out << line.dump() << "\n";
+      ++written;
+    }
+  }
+  CHECK(written >= 800);
+}
+
+TEST_CASE("unsupported keywords are reported by name") {
+  struct Case {
+    const char* schema;
+    const char* keyword;
+  };
+  const Case cases[] = {
+      {R"({"type":"array","items":{"type":"string"},"uniqueItems":true})", "uniqueItems"},
+      {R"({"type":"integer","multipleOf":5})", "multipleOf"},
+      {R"({"type":"object","patternProperties":{"^x":{}}})", "patternProperties"},
+      {R"({"not":{"type":"string"}})", "not"},
+      {R"({"type":"string","format":"uri"})", "format 'uri'"},
+      {R"({"oneOf":[{"type":"integer"},{"type":"number"}]})", "oneOf with overlapping"},
+      {R"({"type":"string","pattern":"(?=a)b"})", "lookahead"},
+      {R"({"$ref":"other.json#/a"})", "another document"},
+  };
+  for (const Case& c : cases) {
+    auto r = sc::json_schema_to_regex(c.schema);
+    REQUIRE_MESSAGE(r.ok(), c.schema << ": " << r.status().to_string());
+    REQUIRE_MESSAGE(!r->ok(), c.schema);
+    CHECK_MESSAGE(r->status().message().find(c.keyword) != std::string::npos,
+                  r->status().message());
+    CHECK(r->status().code() == stemma::StatusCode::kUnsupported);
+  }
+  // Malformed input is an error, not a crash.
+  CHECK_FALSE(sc::json_schema_to_regex("{not json").ok());
+  CHECK_FALSE(sc::json_schema_to_regex(R"({"$ref":"#/nowhere"})").ok());
+  CHECK_FALSE(sc::json_schema_to_regex(R"({"type":7})").ok());
+}
+
+TEST_CASE("whitespace policy: compact by default, bounded whitespace on request") {
+  const char* schema =
+      R"({"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]})";
+  auto compact = sc::json_schema_to_regex(schema);
+  REQUIRE(compact.ok());
+  auto dfa = sc::compile_regex(compact->regex);
+  REQUIRE(dfa.ok());
+  CHECK(dfa->matches("{\"a\":1}"));
+  CHECK_FALSE(dfa->matches("{\"a\": 1}"));
+  sc::JsonSchemaOptions loose;
+  loose.whitespace = 2;
+  auto spaced = sc::json_schema_to_regex(schema, loose);
+  REQUIRE(spaced.ok());
+  auto dfa2 = sc::compile_regex(spaced->regex);
+  REQUIRE(dfa2.ok());
+  CHECK(dfa2->matches("{ \"a\": 1 }"));
+  CHECK_FALSE(dfa2->matches("{\"a\":    1}"));
+}

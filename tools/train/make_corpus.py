@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+"""Builds the FAQ bot's data: the FAQ, a held-out evaluation set, and training conversations.
+
+python stdlib only, seeded, deterministic.
+
+  python3 tools/train/make_corpus.py --data demos/faq-bot/data --train-out /tmp/corpus.jsonl.gz
+
+Writes:
+  <data>/faq.json            the FAQ (id, title, question, answer, category, product)
+  <data>/eval.json           held-out questions (paraphrases never used in training, out-of-scope
+                             questions, tool requests) with expected replies
+  <data>/eval_prompts.jsonl  for each eval item, the exact prompt text (see docs/demo-model.md)
+  <train-out>                gzip JSONL: {"text": rendered conversation (no BOS), "spans":
+                             [[start, end], ...] character spans of assistant output to train on}
+"""
+
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import faq_content as C  # noqa: E402
+import faq_format as F  # noqa: E402
+
+TRAIN_PREFIXES = ["", "", "", "", "", "Hi, ", "Hello! ", "Hey, ", "Quick question: ",
+                  "Please help: "]
+TRAIN_SUFFIXES = ["", "", "", "", "", " Thanks!", " Thank you.", " Any idea?"]
+EVAL_PREFIXES = ["", "", "", "Good morning, ", "Sorry to bother you, ", "Hi there! "]
+EVAL_SUFFIXES = ["", "", "", " Cheers.", " Appreciate it!"]
+CARRIERS = ["UPS", "FedEx", "USPS", "DHL"]
+
+
+def fill(template, ctx):
+    return re.sub(r"\{(\w+)\}", lambda m: str(ctx[m.group(1)]), template)
+
+
+def expand(template, rng, ctx):
+    def sub(m):
+        inner = m.group(1)
+        if "|" in inner:
+            return rng.choice(inner.split("|"))
+        if inner == "p":
+            return rng.choice(ctx["mentions"])
+        return str(ctx[inner])
+
+    return re.sub(r"\{([^{}]+)\}", sub, template)
+
+
+def typo(text, rng):
+    words = text.split(" ")
+    idx = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    if not idx:
+        return text
+    i = rng.choice(idx)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 1)
+    kind = rng.randrange(3)
+    if kind == 0:
+        w = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    elif kind == 1:
+        w = w[:j] + w[j + 1:]
+    else:
+        w = w[:j] + w[j] + w[j:]
+    words[i] = w
+    return " ".join(words)
+
+
+def style(q, rng, prefixes, suffixes, typo_p):
+    q = q.strip()
+    if rng.random() < typo_p:
+        q = typo(q, rng)
+    if rng.random() < 0.5:
+        q = q[0].upper() + q[1:]
+    suffix = rng.choice(suffixes)
+    if not q.endswith(("?", ".", "!")) and (suffix or rng.random() < 0.6):
+        q += "?"
+    prefix = rng.choice(prefixes)
+    if prefix.endswith((", ", ": ")) and not q.startswith("I "):
+        q = q[0].lower() + q[1:]
+    return prefix + q + suffix
+
+
+def template_words(templates):
+    """Every word a set of (template, product) pairs can produce: the entry's search tags."""
+    words = []
+    for template, p in templates:
+        def sub(m):
+            inner = m.group(1)
+            if "|" in inner:
+                return " ".join(inner.split("|"))
+            if inner == "p":
+                return " ".join(p["mentions"])
+            return str(p[inner])
+
+        for w in re.findall(r"[a-z0-9]+", re.sub(r"\{([^{}]+)\}", sub, template).lower()):
+            if w not in F.STOPWORDS and w not in words:
+                words.append(w)
+    return " ".join(words)
+
+
+def build_faq():
+    """Returns (entries for faq.json, per-entry question templates)."""
+    entries, templates = [], []
+
+    def add(category, title, question, answer, product, train, eval_):
+        entry = dict(id="faq-%03d" % (len(entries) + 1), title=title, question=question,
+                     answer=answer, category=category, product=product,
+                     tags=template_words(train))
+        for field in ("title", "question", "answer"):
+            assert '"' not in entry[field] and "\\" not in entry[field], entry
+        entries.append(entry)
+        templates.append(dict(train=train, eval=eval_))
+
+    for p in C.PRODUCTS:
+        ctx = dict(p, P=p["name"])
+        for intent in C.DEVICE_INTENTS:
+            if "when" in intent and not intent["when"](p):
+                continue
+            add(intent["category"], fill(intent["title"], ctx), fill(intent["q"], ctx),
+                fill(intent["a"](p), ctx), p["name"],
+                [(t, p) for t in intent["train"]], [(t, p) for t in intent["eval"]])
+        for key, cat, title, q, a, train, eval_ in C.EXTRA:
+            if key != p["key"]:
+                continue
+            add(cat, title, q, a, p["name"], [(t, p) for t in train], [(t, p) for t in eval_])
+    for cat, title, q, a, train, eval_ in C.GENERAL:
+        add(cat, title, q, a, None, [(t, None) for t in train], [(t, None) for t in eval_])
+    return entries, templates
+
+
+def question_for(tpl, rng):
+    template, p = tpl
+    return expand(template, rng, p or {})
+
+
+class Builder:
+    def __init__(self, entries, templates, seed):
+        self.entries = entries
+        self.templates = templates
+        self.retriever = F.Retriever(entries)
+        self.cache = {}
+        self.rng = random.Random(seed)
+        self.eval_questions = set()
+
+    def search(self, q):
+        if q not in self.cache:
+            self.cache[q] = self.retriever.search(q)
+        return self.cache[q]
+
+    # --- replies -------------------------------------------------------------------------
+    def faq_reply(self, gold, retrieved):
+        if any(e["id"] == gold["id"] for e in retrieved):
+            return F.reply_json(gold["answer"], [gold["id"]], False)
+        return F.reply_json(F.ESCALATE_ANSWER, [], True)
+
+    def order_turn(self, question, oid, rng):
+        status = rng.choice(["processing", "shipped", "shipped", "delivered", "cancelled",
+                             "not_found"])
+        day = "2026-%02d-%02d" % (rng.randint(1, 12), rng.randint(1, 28))
+        if status == "not_found":
+            result = {"error": "order not found", "order_id": oid}
+            answer = ("I could not find order %s. Please check the number; order numbers look "
+                      "like LM-123456." % oid)
+        elif status == "processing":
+            result = {"order_id": oid, "status": "processing"}
+            answer = "Your order %s is being prepared and will ship within 1 business day." % oid
+        elif status == "shipped":
+            carrier = rng.choice(CARRIERS)
+            result = {"order_id": oid, "status": "shipped", "carrier": carrier, "eta": day}
+            answer = "Your order %s has shipped with %s and should arrive on %s." % (
+                oid, carrier, day)
+        elif status == "delivered":
+            result = {"order_id": oid, "status": "delivered", "delivered_on": day}
+            answer = "Your order %s was delivered on %s." % (oid, day)
+        else:
+            result = {"order_id": oid, "status": "cancelled"}
+            answer = ("Your order %s was cancelled. Any payment is refunded within 5 business "
+                      "days." % oid)
+        return [
+            ("user", question),
+            ("context", F.context_block(self.search(question))),
+            ("assistant", F.tool_call("lookup_order", {"order_id": oid})),
+            ("tool", json.dumps(result)),
+            ("assistant", F.reply_json(answer, [], False)),
+        ]
+
+    def ticket_turn(self, question, issue, rng):
+        tid = "T-%05d" % rng.randint(10000, 99999)
+        return [
+            ("user", question),
+            ("context", F.context_block(self.search(question))),
+            ("assistant", F.tool_call("create_ticket", {"summary": issue})),
+            ("tool", json.dumps({"ticket_id": tid, "status": "open"})),
+            ("assistant", F.reply_json(
+                "I created ticket %s for you. A Lumora support agent will email you within 24 "
+                "hours." % tid, [], True)),
+        ]
+
+    # --- eval ----------------------------------------------------------------------------
+    def make_eval(self, n_faq):
+        rng = random.Random(1234)
+        items = []
+        order = list(range(len(self.entries)))
+        rng.shuffle(order)
+        picks = (order * (n_faq // len(order) + 1))[:n_faq]
+        for i, idx in enumerate(picks):
+            gold = self.entries[idx]
+            # Two thirds use held-out phrasings (templates never used in training); the rest
+            # use training phrasings in combinations (prefix, typo, casing, suffix) that the
+            # training data is kept from containing.
+            which = "eval" if i < n_faq * 2 // 3 else "train"
+            for _ in range(20):
+                q = style(question_for(rng.choice(self.templates[idx][which]), rng), rng,
+                          EVAL_PREFIXES, EVAL_SUFFIXES, 0.15)
+                if q.lower() not in self.eval_questions:
+                    break
+            retrieved = self.search(q)
+            hit = any(e["id"] == gold["id"] for e in retrieved)
+            items.append(dict(kind="faq", phrasing="held_out" if which == "eval" else "seen",
+                              question=q, gold_source_id=gold["id"],
+                              retrieved_ids=[e["id"] for e in retrieved],
+                              expected=json.loads(self.faq_reply(gold, retrieved)),
+                              gold_retrieved=hit))
+            self.eval_questions.add(q.lower())
+        for oq in C.OUT_OF_SCOPE_EVAL:
+            q = style(oq, rng, EVAL_PREFIXES, EVAL_SUFFIXES, 0.0)
+            retrieved = self.search(q)
+            items.append(dict(kind="out_of_scope", question=q, gold_source_id=None,
+                              retrieved_ids=[e["id"] for e in retrieved],
+                              expected=json.loads(F.reply_json(F.ESCALATE_ANSWER, [], True))))
+            self.eval_questions.add(q.lower())
+        for i in range(12):
+            oid = "LM-%06d" % rng.randint(100000, 999999)
+            q = style(C.ORDER_EVAL[i % len(C.ORDER_EVAL)].replace("{oid}", oid), rng,
+                      EVAL_PREFIXES, [""], 0.0)
+            items.append(dict(kind="tool", question=q,
+                              retrieved_ids=[e["id"] for e in self.search(q)],
+                              expected_tool_call={"name": "lookup_order",
+                                                  "arguments": {"order_id": oid}}))
+            self.eval_questions.add(q.lower())
+        for i in range(8):
+            issue = C.TICKET_ISSUES_EVAL[i % len(C.TICKET_ISSUES_EVAL)]
+            q = style(C.TICKET_EVAL[i % len(C.TICKET_EVAL)].replace("{issue}", issue), rng,
+                      [""], [""], 0.0)
+            items.append(dict(kind="tool", question=q,
+                              retrieved_ids=[e["id"] for e in self.search(q)],
+                              expected_tool_call={"name": "create_ticket",
+                                                  "arguments": {"summary": issue}}))
+            self.eval_questions.add(q.lower())
+        for i, it in enumerate(items):
+            it["id"] = "eval-%03d" % (i + 1)
+        return items
+
+    # --- training ------------------------------------------------------------------------
+    def train_question(self, idx, rng):
+        for _ in range(50):
+            q = style(question_for(rng.choice(self.templates[idx]["train"]), rng), rng,
+                      TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.12)
+            if q.lower() not in self.eval_questions:
+                return q
+        return None
+
+    def train_turn(self, rng):
+        r = rng.random()
+        if r < 0.74:
+            idx = rng.randrange(len(self.entries))
+            q = self.train_question(idx, rng)
+            if q is None:
+                return None
+            retrieved = self.search(q)
+            return [("user", q), ("context", F.context_block(retrieved)),
+                    ("assistant", self.faq_reply(self.entries[idx], retrieved))]
+        if r < 0.88:
+            q = style(rng.choice(C.OUT_OF_SCOPE_TRAIN), rng, TRAIN_PREFIXES, TRAIN_SUFFIXES,
+                      0.1)
+            if q.lower() in self.eval_questions:
+                return None
+            return [("user", q), ("context", F.context_block(self.search(q))),
+                    ("assistant", F.reply_json(F.ESCALATE_ANSWER, [], True))]
+        if r < 0.95:
+            oid = "LM-%06d" % rng.randint(100000, 999999)
+            q = style(rng.choice(C.ORDER_TRAIN).replace("{oid}", oid), rng, TRAIN_PREFIXES,
+                      TRAIN_SUFFIXES, 0.05)
+            return self.order_turn(q, oid, rng)
+        issue = rng.choice(C.TICKET_ISSUES_TRAIN)
+        q = style(rng.choice(C.TICKET_TRAIN).replace("{issue}", issue), rng, [""],
+                  TRAIN_SUFFIXES, 0.0)
+        return self.ticket_turn(q, issue, rng)
+
+    def conversation(self, rng):
+        n_turns = rng.choices([1, 2, 3], weights=[0.6, 0.3, 0.1])[0]
+        msgs = [("system", F.SYSTEM_PROMPT)]
+        for _ in range(n_turns):
+            turn = None
+            while turn is None:
+                turn = self.train_turn(rng)
+            msgs.extend(turn)
+        return msgs
+
+
+def render_with_spans(msgs):
+    text, spans = [], []
+    pos = 0
+    for role, content in msgs:
+        head = F.IM_START + role + "\n"
+        body = content + F.IM_END
+        if role == "assistant":
+            start = pos + len(head)
+            spans.append([start, start + len(body)])
+        piece = head + body + "\n"
+        text.append(piece)
+        pos += len(piece)
+    return "".join(text), spans
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="demos/faq-bot/data")
+    ap.add_argument("--train-out", default=None)
+    ap.add_argument("--conversations", type=int, default=30000)
+    ap.add_argument("--eval-faq", type=int, default=150)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    entries, templates = build_faq()
+    b = Builder(entries, templates, args.seed)
+    eval_items = b.make_eval(args.eval_faq)
+
+    os.makedirs(args.data, exist_ok=True)
+    with open(os.path.join(args.data, "faq.json"), "w") as f:
+        json.dump({"company": C_COMPANY(), "generator": "tools/train/make_corpus.py",
+                   "entries": entries}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    with open(os.path.join(args.data, "eval.json"), "w") as f:
+        json.dump({"generator": "tools/train/make_corpus.py",
+                   "note": "questions never used in training; expected replies assume the "
+                   "retriever of docs/demo-model.md (retrieved_ids)", "items": eval_items},
+                  f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    with open(os.path.join(args.data, "eval_prompts.jsonl"), "w") as f:
+        for it in eval_items:
+            msgs = [{"role": "system", "content": F.SYSTEM_PROMPT},
+                    {"role": "user", "content": it["question"]},
+                    {"role": "context", "content": F.context_block(b.search(it["question"]))}]
+            f.write(json.dumps({"id": it["id"], "prompt": F.render(msgs, True)},
+                               ensure_ascii=False) + "\n")
+
+    print(f"faq entries {len(entries)}; eval items {len(eval_items)}")
+    for phrasing in ("held_out", "seen"):
+        faq_items = [it for it in eval_items if it.get("phrasing") == phrasing]
+        hits = sum(it["gold_retrieved"] for it in faq_items)
+        top1 = sum(it["retrieved_ids"][:1] == [it["gold_source_id"]] for it in faq_items)
+        print(f"  eval faq questions, {phrasing} phrasing: {len(faq_items)}, retrieval "
+              f"recall@1 {top1}, recall@3 {hits}")
+
+    if args.train_out:
+        rng = random.Random(args.seed)
+        n_chars = 0
+        hit = total = 0
+        with gzip.open(args.train_out, "wt", compresslevel=6) as f:
+            for _ in range(args.conversations):
+                msgs = b.conversation(rng)
+                text, spans = render_with_spans(msgs)
+                n_chars += len(text)
+                f.write(json.dumps({"text": text, "spans": spans}, ensure_ascii=False) + "\n")
+                for role, content in msgs:
+                    if role == "assistant" and content.startswith("{"):
+                        total += 1
+                        hit += '"escalate": false' in content
+        print(f"train conversations {args.conversations}, {n_chars} chars, "
+              f"{hit}/{total} replies answer from the FAQ")
+
+
+def C_COMPANY():
+    return F.COMPANY
+
+
+if __name__ == "__main__":
+    main()
