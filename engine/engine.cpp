@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -7,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/constrain/vocabulary.h"
 #include "engine/sched/scheduler.h"
 
 #if __has_include("engine/backend/cpu/cpu_executor.h")
@@ -21,7 +23,10 @@
 namespace stemma {
 namespace {
 
-Result<std::shared_ptr<ModelExecutor>> make_executor(const EngineOptions& o) {
+// The model: `model_out` receives the loaded weights (when the engine loads them) so that the
+// caller can take the tokenizer they carry.
+Result<std::shared_ptr<ModelExecutor>> make_executor(
+    const EngineOptions& o, std::shared_ptr<const LoadedModel>* model_out) {
   if (o.executor) return o.executor;
   std::shared_ptr<const LoadedModel> model = o.model;
   if (!model) {
@@ -35,6 +40,7 @@ Result<std::shared_ptr<ModelExecutor>> make_executor(const EngineOptions& o) {
     return Unsupported("this build has no model loader; cannot open " + o.model_path);
 #endif
   }
+  *model_out = model;
   const ModelConfig& c = model->config;
   KvCacheShape kv;
   kv.num_layers = c.num_layers;
@@ -60,6 +66,34 @@ Result<std::shared_ptr<ModelExecutor>> make_executor(const EngineOptions& o) {
 #endif
 }
 
+// The vocabulary as constraints see it: each token's bytes; control tokens never come from a
+// grammar (user-defined added tokens stand for their text and may); EOS = the model's EOS ids
+// and the tokenizer's.
+Result<std::shared_ptr<const constrain::TokenIndex>> build_token_index(const Tokenizer& tokenizer,
+                                                                       const ModelConfig& config) {
+  constrain::Vocabulary vocab;
+  const int32_t n = tokenizer.vocab_size();
+  vocab.tokens.resize(static_cast<size_t>(n));
+  vocab.special.assign(static_cast<size_t>(n), 0);
+  for (int32_t id = 0; id < n; ++id) {
+    vocab.tokens[static_cast<size_t>(id)] = tokenizer.token_bytes(id);
+    vocab.special[static_cast<size_t>(id)] = tokenizer.is_control(id) ? 1 : 0;
+  }
+  std::vector<int32_t> eos = config.eos_token_ids;
+  eos.push_back(tokenizer.eos_id());
+  std::sort(eos.begin(), eos.end());
+  eos.erase(std::unique(eos.begin(), eos.end()), eos.end());
+  for (int32_t id : eos) {
+    if (id >= 0 && id < n) vocab.eos_ids.push_back(id);
+  }
+  if (vocab.eos_ids.empty()) {
+    return FailedPrecondition(
+        "constraints need an EOS token and neither the model nor its "
+        "tokenizer names one");
+  }
+  return constrain::TokenIndex::build(std::move(vocab));
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -76,7 +110,19 @@ struct Engine::Impl {
   };
 
   std::shared_ptr<ModelExecutor> executor;
+  std::shared_ptr<const Tokenizer> tokenizer;
   std::unique_ptr<sched::Scheduler> scheduler;
+
+  // Constraint compilation (any thread): the token index, built once, and compiled constraints
+  // by source text.
+  std::mutex constrain_mu;
+  std::shared_ptr<const constrain::TokenIndex> token_index;
+  std::unordered_map<std::string, std::shared_ptr<const constrain::CompiledConstraint>> constraints;
+  Result<std::shared_ptr<const constrain::TokenIndex>> index();
+  using Compile = std::function<Result<std::shared_ptr<const constrain::CompiledConstraint>>(
+      std::shared_ptr<const constrain::TokenIndex>)>;
+  Result<std::shared_ptr<const constrain::CompiledConstraint>> compile(const std::string& key,
+                                                                       const Compile& fn);
 
   mutable std::mutex mu;
   std::condition_variable work_cv;  // the worker waits for input
@@ -97,6 +143,36 @@ struct Engine::Impl {
   void deliver(std::vector<sched::StepEvent>& events);
 };
 
+Result<std::shared_ptr<const constrain::TokenIndex>> Engine::Impl::index() {
+  // Called with constrain_mu held.
+  if (token_index) return token_index;
+  if (!tokenizer) {
+    return FailedPrecondition(
+        "constrained decoding needs a tokenizer and this engine has none "
+        "(the model carries none; set EngineOptions::tokenizer)");
+  }
+  STEMMA_ASSIGN_OR_RETURN(token_index, build_token_index(*tokenizer, executor->config()));
+  return token_index;
+}
+
+Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::Impl::compile(
+    const std::string& key, const Compile& fn) {
+  std::shared_ptr<const constrain::TokenIndex> idx;
+  {
+    std::lock_guard<std::mutex> lock(constrain_mu);
+    auto it = constraints.find(key);
+    if (it != constraints.end()) return it->second;
+    STEMMA_ASSIGN_OR_RETURN(idx, index());
+  }
+  // Compiling may take a while (large schemas): not under the lock. Two threads compiling the
+  // same text at once both do the work; the first result is kept.
+  STEMMA_ASSIGN_OR_RETURN(auto compiled, fn(std::move(idx)));
+  std::lock_guard<std::mutex> lock(constrain_mu);
+  if (constraints.size() >= 4096) constraints.clear();  // bound the cache; entries are shared_ptrs
+  auto [it, inserted] = constraints.emplace(key, std::move(compiled));
+  return it->second;
+}
+
 void Engine::Impl::deliver(std::vector<sched::StepEvent>& events) {
   for (const auto& e : events) {
     auto it = callbacks.find(e.id);
@@ -105,6 +181,8 @@ void Engine::Impl::deliver(std::vector<sched::StepEvent>& events) {
     se.id = e.id;
     se.tokens = e.tokens;
     se.logprobs = e.logprobs;
+    se.text = e.text;
+    se.prompt_logprobs = e.prompt_logprobs;
     se.finish = e.finish;
     se.error = e.error;
     it->second(se);
@@ -117,7 +195,11 @@ void Engine::Impl::deliver(std::vector<sched::StepEvent>& events) {
     Slot& slot = it->second;
     slot.output.tokens.insert(slot.output.tokens.end(), e.tokens.begin(), e.tokens.end());
     slot.output.logprobs.insert(slot.output.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
+    slot.output.text += e.text;
+    if (!e.prompt_logprobs.empty()) slot.output.prompt_logprobs = std::move(e.prompt_logprobs);
     if (e.finish != FinishReason::kNone) {
+      slot.output.cached_tokens = e.cached_tokens;
+      slot.output.jump_forward_tokens = e.jump_forward_tokens;
       slot.output.finish = e.finish;
       slot.output.error = std::move(e.error);
       slot.done = true;
@@ -161,6 +243,7 @@ void Engine::Impl::run() {
       stats.prefill_tokens = st.prefill_tokens;
       stats.computed_tokens = st.computed_tokens;
       stats.generated_tokens = st.generated_tokens;
+      stats.jump_forward_tokens = st.jump_forward_tokens;
       stats.evicted_pages = st.evicted_pages;
       stats.preemptions = st.preemptions;
       stats.steps = st.steps;
@@ -203,7 +286,14 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   if (options.prefill_chunk < 1) return InvalidArgument("prefill_chunk must be >= 1");
   if (options.max_running < 1) return InvalidArgument("max_running must be >= 1");
   auto impl = std::make_unique<Impl>();
-  STEMMA_ASSIGN_OR_RETURN(impl->executor, make_executor(options));
+  std::shared_ptr<const LoadedModel> model;
+  STEMMA_ASSIGN_OR_RETURN(impl->executor, make_executor(options, &model));
+  impl->tokenizer = options.tokenizer;
+  if (!impl->tokenizer && model && model->tokenizer) {
+    auto tok = Tokenizer::create(*model->tokenizer);
+    if (!tok.ok()) return tok.status().with_context("the model's tokenizer");
+    impl->tokenizer = std::shared_ptr<const Tokenizer>(std::move(tok).value());
+  }
   const KvCacheShape& kv = impl->executor->kv_shape();
   if (kv.page_size < 1 || kv.num_pages < 1) {
     return InvalidArgument("executor KV shape has " + std::to_string(kv.num_pages) + " pages of " +
@@ -217,6 +307,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   so.radix_cache = options.radix_cache;
   so.cache_aware_order = options.cache_aware_order;
   so.max_wait_steps = options.max_wait_steps;
+  so.tokenizer = impl->tokenizer.get();
   impl->scheduler = std::make_unique<sched::Scheduler>(*impl->executor, so);
   impl->stats.pages_total = static_cast<int32_t>(kv.num_pages);
   Impl* raw = impl.get();
@@ -292,6 +383,38 @@ const ModelConfig& Engine::config() const {
 }
 const KvCacheShape& Engine::kv_shape() const {
   return impl_->executor->kv_shape();
+}
+
+const Tokenizer* Engine::tokenizer() const {
+  return impl_->tokenizer.get();
+}
+
+Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_regex(
+    std::string_view regex) {
+  std::string pattern(regex);
+  return impl_->compile("regex\n" + pattern, [&](std::shared_ptr<const constrain::TokenIndex> i) {
+    return constrain::CompiledConstraint::from_regex(pattern, std::move(i));
+  });
+}
+
+Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_json_schema(
+    std::string_view schema_json, const constrain::JsonSchemaOptions& options) {
+  std::string schema(schema_json);
+  const std::string key = "schema " + std::to_string(options.whitespace) + " " +
+                          std::to_string(options.max_recursion_depth) + " " +
+                          std::to_string(options.any_value_depth) + "\n" + schema;
+  return impl_->compile(key, [&](std::shared_ptr<const constrain::TokenIndex> i) {
+    return constrain::CompiledConstraint::from_json_schema(schema, std::move(i), options);
+  });
+}
+
+Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_choices(
+    const std::vector<std::string>& choices) {
+  std::string key = "choices";
+  for (const auto& c : choices) key += " " + std::to_string(c.size()) + ":" + c;
+  return impl_->compile(key, [&](std::shared_ptr<const constrain::TokenIndex> i) {
+    return constrain::CompiledConstraint::from_choices(choices, std::move(i));
+  });
 }
 
 }  // namespace stemma

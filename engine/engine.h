@@ -20,10 +20,12 @@
 
 #include "engine/backend/model_executor.h"
 #include "engine/common/status.h"
+#include "engine/constrain/compiled_constraint.h"
+#include "engine/constrain/json_schema.h"
 #include "engine/model/model_loader.h"
 #include "engine/sample/sampling_options.h"
-#include "engine/sample/token_mask.h"
 #include "engine/sched/request.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace stemma {
 
@@ -43,14 +45,25 @@ struct EngineOptions {
   bool radix_cache = true;          // prefix sharing on/off (off: the baseline)
   bool cache_aware_order = true;    // longest cached prefix first (false: first come first served)
   int64_t max_wait_steps = 64;      // bound on how long cache-aware order may pass a request over
+  // Text out, stop strings, constraints and jump-forward use the model's tokenizer (from its
+  // GGUF / tokenizer.json); this one, when set, is used instead (e.g. with a bare executor).
+  std::shared_ptr<const Tokenizer> tokenizer;
 };
 
 // What the stream callback receives: new tokens of one request and, on its last event, why it
 // finished.
 struct StreamEvent {
   RequestId id = 0;
-  std::span<const int32_t> tokens;            // usually one token; none on a finish-only event
-  std::span<const float> logprobs;            // parallel to tokens when SamplingOptions::logprobs
+  // Usually one token; several when jump-forward appended forced ones; none on a finish-only
+  // event.
+  std::span<const int32_t> tokens;
+  std::span<const float> logprobs;  // parallel to tokens when SamplingOptions::logprobs (forced
+                                    // tokens: 0, probability one under the constraint)
+  // The new decoded text (when the engine has a tokenizer): valid UTF-8, never half a
+  // character; text that might start a stop string is held back until it is known not to be
+  // one; a stop string itself is never streamed. May be empty while tokens are not.
+  std::string_view text;
+  std::span<const float> prompt_logprobs;     // once, when SamplingOptions::prompt_logprobs_from
   FinishReason finish = FinishReason::kNone;  // kNone while the request runs
   std::string_view error;                     // with FinishReason::kError
 };
@@ -61,20 +74,29 @@ using StreamCallback = std::function<void(const StreamEvent&)>;
 
 struct RequestOutput {
   RequestId id = 0;
-  std::vector<int32_t> tokens;  // generated tokens (the prompt excluded)
+  std::vector<int32_t> tokens;  // generated tokens (the prompt excluded; forced ones included)
   std::vector<float> logprobs;  // when SamplingOptions::logprobs
+  // Decoded generated text when the engine has a tokenizer: control tokens (EOS, ...) not
+  // rendered, cut before a stop string.
+  std::string text;
+  // log p(prompt[i] | prompt[0..i)) for i in [SamplingOptions::prompt_logprobs_from, prompt
+  // length), when asked for.
+  std::vector<float> prompt_logprobs;
+  int32_t cached_tokens = 0;        // prompt tokens served from the prefix cache (first admission)
+  int32_t jump_forward_tokens = 0;  // output tokens appended without a model step
   FinishReason finish = FinishReason::kNone;
   std::string error;
 };
 
 struct EngineStats {
-  int64_t cached_tokens = 0;     // prompt tokens served from the prefix cache
-  int64_t prefill_tokens = 0;    // prompt tokens computed
-  int64_t computed_tokens = 0;   // all tokens run through the model
-  int64_t generated_tokens = 0;  // tokens sampled
-  int64_t evicted_pages = 0;     // pages dropped from the prefix cache to make room
-  int64_t preemptions = 0;       // running requests paused for lack of pages
-  int64_t steps = 0;             // model forwards
+  int64_t cached_tokens = 0;        // prompt tokens served from the prefix cache
+  int64_t prefill_tokens = 0;       // prompt tokens computed
+  int64_t computed_tokens = 0;      // all tokens run through the model
+  int64_t generated_tokens = 0;     // tokens sampled
+  int64_t jump_forward_tokens = 0;  // tokens appended without a model step (jump-forward)
+  int64_t evicted_pages = 0;        // pages dropped from the prefix cache to make room
+  int64_t preemptions = 0;          // running requests paused for lack of pages
+  int64_t steps = 0;                // model forwards
   int32_t pages_in_use = 0;
   int32_t pages_total = 0;
   int32_t cached_pages = 0;  // pages held by the prefix cache
@@ -114,6 +136,20 @@ class Engine {
   EngineStats stats() const;
   const ModelConfig& config() const;
   const KvCacheShape& kv_shape() const;
+  // The tokenizer text goes through; nullptr when the model carries none (and none was given).
+  const Tokenizer* tokenizer() const;
+
+  // Constraints for SamplingOptions::constraint, compiled against this engine's vocabulary
+  // (its token index is built once, on first use). Cached by source text, so compiling the
+  // same schema again is a lookup. Thread-safe. FailedPrecondition without a tokenizer;
+  // InvalidArgument / Unsupported name what is wrong with the pattern or schema.
+  Result<std::shared_ptr<const constrain::CompiledConstraint>> compile_regex(
+      std::string_view regex);
+  Result<std::shared_ptr<const constrain::CompiledConstraint>> compile_json_schema(
+      std::string_view schema_json, const constrain::JsonSchemaOptions& options = {});
+  // Exactly one of the strings (select); non-empty, duplicates allowed.
+  Result<std::shared_ptr<const constrain::CompiledConstraint>> compile_choices(
+      const std::vector<std::string>& choices);
 
  private:
   struct Impl;

@@ -119,7 +119,8 @@ void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> 
 }
 
 Result<SampledToken> Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt,
-                                     std::span<const int32_t> generated) {
+                                     std::span<const int32_t> generated,
+                                     const constrain::TokenMask* mask) {
   if (static_cast<int64_t>(logits.size()) != vocab_size_) {
     return Internal("sampler got " + std::to_string(logits.size()) + " logits for a vocab of " +
                     std::to_string(vocab_size_));
@@ -135,6 +136,7 @@ Result<SampledToken> Sampler::sample(std::span<float> logits, std::span<const in
     STEMMA_RETURN_IF_ERROR(
         options_.logits_processor->process(generated, logits).with_context("logits processor"));
   }
+  if (mask != nullptr) mask->apply_to_logits(logits.data(), static_cast<int32_t>(logits.size()));
   if (options_.temperature <= 0.0f) {
     out.token = sampling::argmax(logits);
   } else {

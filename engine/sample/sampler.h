@@ -1,7 +1,8 @@
 // Chooses one request's next token from its logits row: logit bias -> penalties -> logits
-// processor (grammar mask) -> greedy, or temperature -> top-k -> top-p -> min-p -> a draw from the
-// request's own seeded RNG. Each request owns one Sampler, so its draws do not depend on what
-// else is in the batch (reproducible by seed), and preemption/recompute does not disturb them.
+// processor -> grammar mask (the constraint's allowed tokens) -> greedy, or temperature -> top-k ->
+// top-p -> min-p -> a draw from the request's own seeded RNG. Each request owns one Sampler, so its
+// draws do not depend on what else is in the batch (reproducible by seed), and preemption/recompute
+// does not disturb them.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "engine/common/status.h"
+#include "engine/constrain/token_mask.h"
 #include "engine/sample/sampling_options.h"
 
 namespace stemma {
@@ -45,9 +47,11 @@ class Sampler {
   Sampler(SamplingOptions options, int64_t vocab_size);
 
   // Chooses the next token. `logits` is a scratch copy of the request's row (it is modified);
-  // `prompt` and `generated` feed the penalties and the logits processor.
+  // `prompt` and `generated` feed the penalties and the logits processor. `mask` (optional): only
+  // its tokens may be chosen (a constrained request's allowed tokens in its current state).
   Result<SampledToken> sample(std::span<float> logits, std::span<const int32_t> prompt,
-                              std::span<const int32_t> generated);
+                              std::span<const int32_t> generated,
+                              const constrain::TokenMask* mask = nullptr);
 
   const SamplingOptions& options() const { return options_; }
 

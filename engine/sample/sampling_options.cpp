@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "engine/constrain/compiled_constraint.h"
+
 namespace stemma {
 
 Status SamplingOptions::validate(int64_t vocab_size) const {
@@ -36,6 +38,21 @@ Status SamplingOptions::validate(int64_t vocab_size) const {
       return InvalidArgument("stop token " + std::to_string(token) + " is outside vocab of " +
                              std::to_string(vocab_size));
     }
+  }
+  for (size_t i = 0; i < stop_strings.size(); ++i) {
+    if (stop_strings[i].empty()) {
+      return InvalidArgument("stop_strings[" + std::to_string(i) + "] is empty");
+    }
+  }
+  if (prompt_logprobs_from == 0 || prompt_logprobs_from < -1) {
+    return InvalidArgument("prompt_logprobs_from must be -1 (off) or >= 1 (token 0 has no " +
+                           std::string("context to be predicted from), got ") +
+                           std::to_string(prompt_logprobs_from));
+  }
+  if (constraint && constraint->vocab_size() > vocab_size) {
+    return InvalidArgument("constraint was compiled for a vocabulary of " +
+                           std::to_string(constraint->vocab_size()) + " tokens, the model has " +
+                           std::to_string(vocab_size));
   }
   return OkStatus();
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -10,6 +11,9 @@
 #include "engine/sample/logits_processor.h"
 
 namespace stemma {
+namespace constrain {
+class CompiledConstraint;
+}
 
 struct SamplingOptions {
   int32_t max_tokens = 16;   // generated tokens at most (>= 1)
@@ -28,7 +32,23 @@ struct SamplingOptions {
   bool ignore_eos = false;              // false: the model's EOS ids also stop
   bool logprobs = false;                // report log-softmax of the raw logits at each chosen token
   std::shared_ptr<LogitsProcessor> logits_processor;  // e.g. a grammar's token mask
-  std::shared_ptr<StopChecker> stop_checker;          // e.g. stop strings over detokenized text
+  std::shared_ptr<StopChecker> stop_checker;          // custom stop rule over generated tokens
+
+  // Constrained output (Engine::compile_regex / compile_json_schema / compile_choices): only
+  // tokens that keep the output on a path the automaton can finish are sampled; EOS only where
+  // the output is complete. The request finishes with kStopToken when the automaton is
+  // finished (EOS sampled, or nothing can extend the output).
+  std::shared_ptr<const constrain::CompiledConstraint> constraint;
+  // With a constraint: where the automaton allows exactly one continuation, append it without
+  // model steps, tokenized as the model's tokenizer would (needs the engine's tokenizer).
+  bool jump_forward = true;
+  // Finish with kStopString when the decoded output contains one of these (needs a tokenizer).
+  // The output text is cut before it; the tokens that spelled it are kept.
+  std::vector<std::string> stop_strings;
+  // >= 1: report log p(token_i | tokens before i) for prompt positions i in
+  // [prompt_logprobs_from, prompt length) (RequestOutput::prompt_logprobs). Those positions are
+  // computed, not served from the prefix cache. -1: off.
+  int32_t prompt_logprobs_from = -1;
 
   // Names the first bad field (token ids are checked against `vocab_size`).
   Status validate(int64_t vocab_size) const;

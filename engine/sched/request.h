@@ -2,11 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/constrain/constraint_state.h"
 #include "engine/kv/radix_tree.h"
 #include "engine/sample/sampler.h"
+#include "engine/sample/text_stream.h"
 
 namespace stemma {
 
@@ -14,9 +18,10 @@ using RequestId = int64_t;
 
 enum class FinishReason {
   kNone,        // still running
-  kStopToken,   // generated one of the stop token ids (or the model's EOS)
+  kStopToken,   // generated one of the stop token ids (or the model's EOS), or the constraint
+                // is finished
   kLength,      // reached max_tokens
-  kStopString,  // the StopChecker said so
+  kStopString,  // a stop string appeared in the text (or the StopChecker said so)
   kCancelled,   // cancel() was called
   kError,       // the request could not go on (message in the event / output)
 };
@@ -50,6 +55,22 @@ struct Request {
   uint64_t arrival = 0;      // submission order (kept across preemption)
   int64_t queued_since = 0;  // step at which it (re-)entered the queue
   int32_t preemptions = 0;
+  int32_t cached_tokens = -1;  // prompt tokens served from the cache at the first admission
+
+  // Constrained decoding: the automaton's state after each generated token (in step with
+  // generated(); forced tokens included).
+  std::optional<constrain::ConstraintState> constraint;
+  int32_t jump_forward_tokens = 0;  // generated tokens that took no model step (net of rollback)
+  // Set when the request is finished before it samples anything (a constraint whose forced
+  // start completes it); reported at the next step, or after the prompt logprobs are computed.
+  FinishReason pending_finish = FinishReason::kNone;
+
+  // Streaming: decoded text with stop strings (when the scheduler has a tokenizer).
+  std::unique_ptr<TextStream> text;
+  size_t emitted = 0;                  // generated tokens already sent in events
+  std::vector<float> logprobs;         // per generated token (when options.logprobs)
+  std::vector<float> prompt_logprobs;  // for positions [prompt_logprobs_from, ...)
+  bool prompt_logprobs_sent = false;
 
   size_t num_generated() const { return tokens.size() - prompt_len; }
   std::span<const int32_t> prompt() const { return {tokens.data(), prompt_len}; }

@@ -4,6 +4,9 @@
 #include <limits>
 #include <string>
 
+#include "engine/constrain/jump_forward.h"
+#include "engine/sample/sampler.h"
+
 namespace stemma::sched {
 namespace {
 
@@ -47,6 +50,14 @@ Status Scheduler::validate(std::span<const int32_t> prompt, const SamplingOption
     }
   }
   STEMMA_RETURN_IF_ERROR(options.validate(vocab_size_));
+  if (!options.stop_strings.empty() && options_.tokenizer == nullptr) {
+    return FailedPrecondition("stop_strings need a tokenizer and the engine has none");
+  }
+  if (options.prompt_logprobs_from >= static_cast<int64_t>(prompt.size())) {
+    return InvalidArgument("prompt_logprobs_from " + std::to_string(options.prompt_logprobs_from) +
+                           " is not inside the prompt of " + std::to_string(prompt.size()) +
+                           " tokens");
+  }
   const int64_t positions = static_cast<int64_t>(prompt.size()) + options.max_tokens;
   const int32_t needed = pages_for(positions, page_size_);
   if (needed > pool_.num_pages()) {
@@ -71,6 +82,20 @@ Status Scheduler::add(RequestId id, std::vector<int32_t> prompt, SamplingOptions
   stop_ids.erase(std::unique(stop_ids.begin(), stop_ids.end()), stop_ids.end());
   auto r = std::make_unique<Request>(id, std::move(prompt), std::move(options), vocab_size_);
   r->stop_ids = std::move(stop_ids);
+  const SamplingOptions& o = r->sampler.options();
+  if (options_.tokenizer != nullptr) {
+    r->text = std::make_unique<TextStream>(*options_.tokenizer, o.stop_strings);
+  }
+  if (o.constraint) {
+    r->constraint.emplace(o.constraint);
+    // The forced start goes in with the prompt (it is computed with the prompt's last chunk).
+    jump_forward(*r, 0);
+    if (r->constraint->is_finished()) {
+      r->pending_finish = FinishReason::kStopToken;
+    } else if (r->num_generated() >= static_cast<size_t>(o.max_tokens)) {
+      r->pending_finish = FinishReason::kLength;
+    }
+  }
   r->arrival = next_arrival_++;
   r->queued_since = step_index_;
   queue_.push_back(r.get());
@@ -165,23 +190,131 @@ void Scheduler::finish(Request& r, FinishReason reason, std::string error,
   }
   r.state = RequestState::kFinished;
   if (events.empty() || events.back().id != r.id || events.back().finish != FinishReason::kNone) {
-    events.push_back(StepEvent{.id = r.id});
+    events.push_back(make_event(r));  // with any tokens not sent yet (a forced start)
   }
-  events.back().finish = reason;
-  events.back().error = std::move(error);
+  StepEvent& ev = events.back();
+  ev.finish = reason;
+  ev.error = std::move(error);
+  if (r.text) ev.text += r.text->flush();
+  if (!r.prompt_logprobs_sent && !r.prompt_logprobs.empty()) {
+    ev.prompt_logprobs = std::move(r.prompt_logprobs);
+  }
+  ev.cached_tokens = std::max(0, r.cached_tokens);
+  ev.jump_forward_tokens = r.jump_forward_tokens;
   requests_.erase(r.id);  // destroys r
 }
 
-void Scheduler::check_stop(Request& r, StepEvent& ev) {
+FinishReason Scheduler::check_stop(Request& r, bool sampled_constraint_eos) {
+  const SamplingOptions& o = r.sampler.options();
   const int32_t token = r.tokens.back();
-  if (std::binary_search(r.stop_ids.begin(), r.stop_ids.end(), token)) {
-    ev.finish = FinishReason::kStopToken;
-  } else if (r.num_generated() >= static_cast<size_t>(r.sampler.options().max_tokens)) {
-    ev.finish = FinishReason::kLength;
-  } else if (r.sampler.options().stop_checker &&
-             r.sampler.options().stop_checker->should_stop(r.generated())) {
-    ev.finish = FinishReason::kStopString;
+  if (sampled_constraint_eos || std::binary_search(r.stop_ids.begin(), r.stop_ids.end(), token)) {
+    return FinishReason::kStopToken;
   }
+  if (r.constraint && r.constraint->is_finished()) return FinishReason::kStopToken;
+  if (r.num_generated() >= static_cast<size_t>(o.max_tokens)) return FinishReason::kLength;
+  if (o.stop_checker && o.stop_checker->should_stop(r.generated())) {
+    return FinishReason::kStopString;
+  }
+  return FinishReason::kNone;
+}
+
+StepEvent Scheduler::make_event(Request& r) {
+  StepEvent ev;
+  ev.id = r.id;
+  std::span<const int32_t> fresh = r.generated().subspan(r.emitted);
+  ev.tokens.assign(fresh.begin(), fresh.end());
+  if (r.sampler.options().logprobs) {
+    ev.logprobs.assign(r.logprobs.begin() + static_cast<std::ptrdiff_t>(r.emitted),
+                       r.logprobs.end());
+  }
+  if (r.text) ev.text = r.text->push(fresh);
+  if (!r.prompt_logprobs_sent && next_prompt_row(r) < 0 &&
+      r.sampler.options().prompt_logprobs_from >= 1) {
+    ev.prompt_logprobs = std::move(r.prompt_logprobs);
+    r.prompt_logprobs.clear();
+    r.prompt_logprobs_sent = true;
+  }
+  r.emitted = r.num_generated();
+  return ev;
+}
+
+Status Scheduler::sync_constraint(Request& r) {
+  if (!r.constraint || r.constraint->num_tokens() == r.num_generated()) return OkStatus();
+  // Out of step (cannot happen while generated tokens only grow): replay from the start.
+  r.constraint.emplace(r.sampler.options().constraint);
+  for (int32_t t : r.generated()) STEMMA_RETURN_IF_ERROR(r.constraint->accept_token(t));
+  return OkStatus();
+}
+
+void Scheduler::jump_forward(Request& r, size_t max_rollback) {
+  const SamplingOptions& o = r.sampler.options();
+  if (!r.constraint || !o.jump_forward || options_.tokenizer == nullptr) return;
+  constrain::ConstraintState& st = *r.constraint;
+  if (st.is_finished() || r.num_generated() >= static_cast<size_t>(o.max_tokens)) return;
+  const std::string forced = st.jump_forward_bytes();
+  if (forced.empty()) return;
+  const Tokenizer& tok = *options_.tokenizer;
+  constrain::TokenizerView view;
+  view.encode = [&tok](std::string_view text) {
+    return tok.encode(text, EncodeOptions{.add_special = false, .parse_special = false});
+  };
+  view.token_bytes = &st.constraint().index().vocab().tokens;
+  std::span<const int32_t> gen = r.generated();
+  // Re-tokenize with a little context before the boundary (the pre-tokenizer looks at it), but
+  // only tokens that are not computed yet may change; fall back to less context otherwise.
+  std::optional<constrain::JumpForwardPlan> plan;
+  for (size_t k = std::min(gen.size(), max_rollback + 2);; --k) {
+    auto p = constrain::plan_jump_forward(gen, forced, view, k);
+    if (p.ok() && p->rollback <= max_rollback) {
+      plan = std::move(*p);
+      break;
+    }
+    if (k == 0) break;
+  }
+  if (!plan || plan->append.empty()) return;
+  const size_t keep = gen.size() - plan->rollback;
+  const size_t room = static_cast<size_t>(o.max_tokens) - keep;
+  const size_t n = std::min(plan->append.size(), room);
+  if (!st.rollback(plan->rollback).ok()) return;
+  size_t accepted = 0;
+  while (accepted < n && st.accept_token(plan->append[accepted]).ok()) ++accepted;
+  if (accepted < n) {
+    // The tokenizer spelled the forced text with a token the automaton refuses (e.g. a special
+    // token): no jump this time; restore the state.
+    (void)st.rollback(accepted);
+    for (size_t i = keep; i < gen.size(); ++i) (void)st.accept_token(gen[i]);
+    return;
+  }
+  r.tokens.resize(r.prompt_len + keep);
+  if (o.logprobs) r.logprobs.resize(keep);
+  r.tokens.insert(r.tokens.end(), plan->append.begin(),
+                  plan->append.begin() + static_cast<std::ptrdiff_t>(n));
+  if (o.logprobs) r.logprobs.resize(r.num_generated(), 0.0f);  // forced: p = 1 under the grammar
+  const int32_t net = static_cast<int32_t>(n) - static_cast<int32_t>(plan->rollback);
+  r.jump_forward_tokens += net;
+  stats_.jump_forward_tokens += net;
+}
+
+int64_t Scheduler::next_prompt_row(const Request& r) const {
+  const int64_t from = r.sampler.options().prompt_logprobs_from;
+  if (from < 1) return -1;
+  const int64_t next = from + static_cast<int64_t>(r.prompt_logprobs.size());
+  if (r.prompt_logprobs_sent || next >= static_cast<int64_t>(r.prompt_len)) return -1;
+  return next - 1;  // the row at position p predicts token p + 1
+}
+
+size_t Scheduler::cache_limit(const Request& r) const {
+  size_t limit = r.tokens.size() - 1;  // the last token is always computed (for logits)
+  const int64_t row = next_prompt_row(r);
+  if (row >= 0) limit = std::min(limit, static_cast<size_t>(row));
+  return limit;
+}
+
+int32_t Scheduler::chunk_size(const Request& r, int32_t n) const {
+  const int64_t row = next_prompt_row(r);
+  // Stop a chunk where the needed rows begin, so that only those rows get logits.
+  if (row > r.num_computed) n = static_cast<int32_t>(std::min<int64_t>(n, row - r.num_computed));
+  return n;
 }
 
 std::vector<Request*> Scheduler::admission_order() {
@@ -201,7 +334,7 @@ std::vector<Request*> Scheduler::admission_order() {
   for (Request* r : window) {
     const bool starving = step_index_ - r->queued_since > options_.max_wait_steps;
     const int32_t cached =
-        tree_->match_length(std::span<const int32_t>(r->tokens.data(), r->tokens.size() - 1));
+        tree_->match_length(std::span<const int32_t>(r->tokens.data(), cache_limit(*r)));
     ranked.push_back({r, starving, cached});
   }
   std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
@@ -216,7 +349,7 @@ std::vector<Request*> Scheduler::admission_order() {
 
 bool Scheduler::should_defer(const Request& r, int32_t cached) const {
   if (!tree_ || step_index_ - r.queued_since > options_.max_wait_steps) return false;
-  std::span<const int32_t> mine(r.tokens.data(), r.tokens.size() - 1);
+  std::span<const int32_t> mine(r.tokens.data(), cache_limit(r));
   for (const Request* q : running_) {
     const size_t shared = common_prefix(mine, q->tokens);
     // q will compute (and cache) those tokens soon: reuse them rather than compute them twice.
@@ -230,12 +363,13 @@ bool Scheduler::should_defer(const Request& r, int32_t cached) const {
 
 bool Scheduler::admit(Request& r, int32_t& budget,
                       std::vector<std::pair<Request*, int32_t>>& plan) {
-  const size_t limit = r.tokens.size() - 1;  // the last token is always computed (for logits)
+  const size_t limit = cache_limit(r);
   if (tree_) {
     auto m = tree_->match(std::span<const int32_t>(r.tokens.data(), limit));
     const int32_t cached = static_cast<int32_t>(m.pages.size()) * page_size_ + m.partial_tokens;
     const int32_t n0 = std::min<int32_t>(
         {static_cast<int32_t>(r.tokens.size()) - cached, options_.prefill_chunk, budget});
+    // (n0 only sizes the page check; the chunk itself is computed below.)
     const int32_t fresh = pages_for(cached + n0, page_size_) - static_cast<int32_t>(m.pages.size());
     tree_->lock(m.node);
     // Keep one page per running request in reserve so that admitting does not at once force
@@ -272,12 +406,15 @@ bool Scheduler::admit(Request& r, int32_t& budget,
     }
   }
   const int32_t remaining = static_cast<int32_t>(r.tokens.size()) - r.num_computed;
-  const int32_t n = std::min({remaining, options_.prefill_chunk, budget});
+  const int32_t n = chunk_size(r, std::min({remaining, options_.prefill_chunk, budget}));
   if (!ensure_pages(r, n)) {
     release_kv(r);
     return false;
   }
-  stats_.cached_tokens += std::min<int64_t>(r.num_computed, static_cast<int64_t>(r.prompt_len));
+  const int32_t cached_prompt =
+      static_cast<int32_t>(std::min<int64_t>(r.num_computed, static_cast<int64_t>(r.prompt_len)));
+  stats_.cached_tokens += cached_prompt;
+  if (r.cached_tokens < 0) r.cached_tokens = cached_prompt;
   r.state = RequestState::kRunning;
   running_.push_back(&r);
   plan.emplace_back(&r, n);
@@ -292,13 +429,22 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     if (r->cancel_requested) cancelled.push_back(r.get());
   }
   for (Request* r : cancelled) finish(*r, FinishReason::kCancelled, "", events);
+  // Requests a forced start already finished need no model step (unless prompt logprobs do).
+  std::vector<Request*> done;
+  for (auto& [id, r] : requests_) {
+    if (r->pending_finish != FinishReason::kNone && r->state == RequestState::kQueued &&
+        next_prompt_row(*r) < 0) {
+      done.push_back(r.get());
+    }
+  }
+  for (Request* r : done) finish(*r, r->pending_finish, "", events);
 
   std::vector<std::pair<Request*, int32_t>> plan;
   int32_t budget = options_.max_batch_tokens;
   for (size_t i = 0; i < running_.size() && budget > 0; ++i) {
     Request& r = *running_[i];
     const int32_t remaining = static_cast<int32_t>(r.tokens.size()) - r.num_computed;
-    const int32_t n = std::min({remaining, options_.prefill_chunk, budget});
+    const int32_t n = chunk_size(r, std::min({remaining, options_.prefill_chunk, budget}));
     bool ok = ensure_pages(r, n);
     while (!ok && running_.size() > i + 1) {
       preempt(*running_.back());  // the most recently admitted other request
@@ -325,7 +471,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
       if (r->cancel_requested) continue;
       if (tree_) {
         const int32_t cached =
-            tree_->match_length(std::span<const int32_t>(r->tokens.data(), r->tokens.size() - 1));
+            tree_->match_length(std::span<const int32_t>(r->tokens.data(), cache_limit(*r)));
         if (should_defer(*r, cached)) continue;
       }
       if (!admit(*r, budget, plan)) break;
@@ -339,54 +485,96 @@ void Scheduler::step(std::vector<StepEvent>& events) {
 
   std::vector<SequenceStep> batch;
   batch.reserve(plan.size());
+  size_t expected_rows = 0;
   for (auto& [r, n] : plan) {
     SequenceStep s;
     s.tokens = std::span<const int32_t>(r->tokens.data() + r->num_computed, static_cast<size_t>(n));
     s.past_len = r->num_computed;
     s.pages = std::span<const int32_t>(
         r->pages.data(), static_cast<size_t>(pages_for(r->num_computed + n, page_size_)));
+    const int64_t row = next_prompt_row(*r);
+    s.all_logits = row >= 0 && row <= r->num_computed;  // chunk_size() starts it at the row
+    expected_rows += s.all_logits ? static_cast<size_t>(n) : 1;
     batch.push_back(s);
   }
   logits_.clear();
   Status status = executor_.forward(batch, logits_);
-  if (status.ok() && logits_.size() != plan.size() * static_cast<size_t>(vocab_size_)) {
+  if (status.ok() && logits_.size() != expected_rows * static_cast<size_t>(vocab_size_)) {
     status = Internal("executor returned " + std::to_string(logits_.size()) + " logits for " +
-                      std::to_string(plan.size()) + " sequences");
+                      std::to_string(expected_rows) + " rows of " + std::to_string(vocab_size_));
   }
   if (!status.ok()) {
     for (auto& [r, n] : plan) finish(*r, FinishReason::kError, status.to_string(), events);
     return;
   }
   ++stats_.steps;
+  const size_t vocab = static_cast<size_t>(vocab_size_);
+  size_t row_base = 0;
   for (size_t k = 0; k < plan.size(); ++k) {
     Request& r = *plan[k].first;
     const int32_t n = plan[k].second;
+    const int32_t start = r.num_computed;
+    const size_t rows = batch[k].all_logits ? static_cast<size_t>(n) : 1;
+    const float* first_row = logits_.data() + row_base * vocab;
+    row_base += rows;
     const int64_t prompt_end = static_cast<int64_t>(r.prompt_len);
-    stats_.prefill_tokens +=
-        std::max<int64_t>(0, std::min<int64_t>(r.num_computed + n, prompt_end) - r.num_computed);
+    stats_.prefill_tokens += std::max<int64_t>(0, std::min<int64_t>(start + n, prompt_end) - start);
     stats_.computed_tokens += n;
     r.num_computed += n;
+    if (batch[k].all_logits) {
+      for (int32_t i = 0; i < n; ++i) {
+        const int64_t pos = start + i;
+        if (next_prompt_row(r) != pos) continue;
+        std::span<const float> row(first_row + static_cast<size_t>(i) * vocab, vocab);
+        r.prompt_logprobs.push_back(
+            sampling::log_softmax_at(row, r.tokens[static_cast<size_t>(pos) + 1]));
+      }
+    }
     if (static_cast<size_t>(r.num_computed) < r.tokens.size()) {
       cache_computed_pages(r);  // a prefill chunk: its full pages are shareable now
       continue;
     }
-    std::span<float> row(logits_.data() + k * static_cast<size_t>(vocab_size_),
-                         static_cast<size_t>(vocab_size_));
-    auto sampled = r.sampler.sample(row, r.prompt(), r.generated());
+    if (r.pending_finish != FinishReason::kNone) {  // finished by its forced start
+      finish(r, r.pending_finish, "", events);
+      continue;
+    }
+    Status synced = sync_constraint(r);
+    if (!synced.ok()) {
+      finish(r, FinishReason::kError, synced.to_string(), events);
+      continue;
+    }
+    // The sampler edits its row in place; rows are not reused afterwards.
+    std::span<float> row(logits_.data() + (row_base - 1) * vocab, vocab);
+    const constrain::TokenMask* mask = r.constraint ? r.constraint->current_mask() : nullptr;
+    auto sampled = r.sampler.sample(row, r.prompt(), r.generated(), mask);
     if (!sampled.ok()) {
       finish(r, FinishReason::kError, sampled.status().to_string(), events);
       continue;
     }
     r.tokens.push_back(sampled->token);
+    if (r.sampler.options().logprobs) r.logprobs.push_back(sampled->logprob);
     ++stats_.generated_tokens;
-    StepEvent ev;
-    ev.id = r.id;
-    ev.tokens.push_back(sampled->token);
-    if (r.sampler.options().logprobs) ev.logprobs.push_back(sampled->logprob);
-    check_stop(r, ev);
-    const FinishReason reason = ev.finish;
-    ev.finish = FinishReason::kNone;
-    events.push_back(std::move(ev));
+    bool constraint_eos = false;
+    if (r.constraint) {
+      constraint_eos = r.constraint->constraint().index().is_eos(sampled->token);
+      Status accepted = r.constraint->accept_token(sampled->token);
+      if (!accepted.ok()) {
+        finish(r, FinishReason::kError, accepted.to_string(), events);
+        continue;
+      }
+    }
+    FinishReason reason = check_stop(r, constraint_eos);
+    if (reason == FinishReason::kNone && r.constraint) {
+      const size_t before = r.num_generated();
+      const int32_t jumped = r.jump_forward_tokens;
+      // Only the token just sampled is not computed yet: it alone may be re-spelled.
+      jump_forward(r, r.tokens.size() - static_cast<size_t>(r.num_computed));
+      if (r.num_generated() != before || r.jump_forward_tokens != jumped) {
+        reason = check_stop(r, false);
+      }
+    }
+    events.push_back(make_event(r));
+    if (r.text && r.text->stopped()) reason = FinishReason::kStopString;
     if (reason != FinishReason::kNone) {
       finish(r, reason, "", events);
     } else {

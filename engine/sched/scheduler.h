@@ -28,6 +28,7 @@
 #include "engine/kv/page_pool.h"
 #include "engine/kv/radix_tree.h"
 #include "engine/sched/request.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace stemma::sched {
 
@@ -40,22 +41,31 @@ struct SchedulerOptions {
   int64_t max_wait_steps = 64;      // a queued request waits at most this many steps to be
                                     // preferred over others (then it goes first)
   int32_t order_window = 256;       // queued requests ranked per step (the oldest ones)
+  // Text of outputs, stop strings and jump-forward re-tokenization need it (must outlive the
+  // scheduler); without one, outputs are token ids only.
+  const Tokenizer* tokenizer = nullptr;
 };
 
 struct StepEvent {
   RequestId id = 0;
-  std::vector<int32_t> tokens;  // tokens generated in this step (0 or 1)
-  std::vector<float> logprobs;  // when the request asked for logprobs
+  std::vector<int32_t> tokens;         // new output tokens: one sampled, or more with jump-forward
+  std::vector<float> logprobs;         // when the request asked for logprobs (0 for forced tokens)
+  std::string text;                    // new decoded text (with a tokenizer): see TextStream
+  std::vector<float> prompt_logprobs;  // once, on the first event after they are computed
   FinishReason finish = FinishReason::kNone;
-  std::string error;          // with FinishReason::kError
-  int32_t cached_tokens = 0;  // prompt tokens served from the cache (on the finishing event)
+  std::string error;                // with FinishReason::kError
+  int32_t cached_tokens = 0;        // on the finishing event: prompt tokens served from the
+                                    // cache at the first admission
+  int32_t jump_forward_tokens = 0;  // on the finishing event: tokens that took no model step
 };
 
 struct SchedulerStats {
-  int64_t cached_tokens = 0;     // prompt tokens served from the radix cache
-  int64_t prefill_tokens = 0;    // prompt tokens computed (prefilled)
-  int64_t computed_tokens = 0;   // all tokens fed to the model (prefill + decode + recompute)
-  int64_t generated_tokens = 0;  // tokens sampled
+  int64_t cached_tokens = 0;        // prompt tokens served from the radix cache
+  int64_t prefill_tokens = 0;       // prompt tokens computed (prefilled)
+  int64_t computed_tokens = 0;      // all tokens fed to the model (prefill + decode + recompute)
+  int64_t generated_tokens = 0;     // tokens sampled
+  int64_t jump_forward_tokens = 0;  // output tokens appended without a model step (jump-forward
+                                    // appended minus the sampled tokens it re-spelled)
   int64_t evicted_pages = 0;
   int64_t preemptions = 0;
   int64_t steps = 0;  // forwards run
@@ -74,6 +84,7 @@ class Scheduler {
 
   // Queues a request. Refuses (naming why) an empty prompt, tokens outside the vocab, bad
   // sampling options, a duplicate id, or prompt + max_tokens larger than the whole KV pool.
+  // A constraint's forced start (jump-forward) is appended here.
   Status add(RequestId id, std::vector<int32_t> prompt, SamplingOptions options);
   // The checks of add() except the id; reads only what never changes (safe from any thread).
   Status validate(std::span<const int32_t> prompt, const SamplingOptions& options) const;
@@ -109,7 +120,22 @@ class Scheduler {
   void release_kv(Request& r);
   void preempt(Request& r);
   void finish(Request& r, FinishReason reason, std::string error, std::vector<StepEvent>& events);
-  void check_stop(Request& r, StepEvent& ev);
+  // Checks the stop conditions after a token was sampled (and accepted by the constraint).
+  FinishReason check_stop(Request& r, bool sampled_constraint_eos);
+  // An event with the request's tokens not yet sent (and their text).
+  StepEvent make_event(Request& r);
+  // Appends the bytes the constraint forces next, re-tokenized; at most `max_rollback` of the
+  // last generated tokens (ones not computed yet) may be re-spelled.
+  void jump_forward(Request& r, size_t max_rollback);
+  // Re-derives the constraint state from the generated tokens if they are out of step.
+  Status sync_constraint(Request& r);
+  // Prompt logprobs: the next position whose logits row is still needed, or -1.
+  int64_t next_prompt_row(const Request& r) const;
+  // How many tokens of r may come from the cache (the last token and rows needed for prompt
+  // logprobs are always computed).
+  size_t cache_limit(const Request& r) const;
+  // The chunk r computes this step given `n` tokens of room, and whether it needs every row.
+  int32_t chunk_size(const Request& r, int32_t n) const;
 
   ModelExecutor& executor_;
   SchedulerOptions options_;

@@ -77,11 +77,15 @@ Status MockExecutor::forward(std::span<const SequenceStep> batch, std::vector<fl
       slot(s.pages[static_cast<size_t>(pos / ps)], static_cast<int32_t>(pos % ps)) =
           slot_value(s.tokens[i], pos);
     }
+    // Logits of position p hash every slot in [0, p]: the last new token's row, or (all_logits)
+    // one row per new token.
     uint64_t h = 0;
     for (int64_t pos = 0; pos < end; ++pos) {
       h = fold(h, slot(s.pages[static_cast<size_t>(pos / ps)], static_cast<int32_t>(pos % ps)));
+      if (pos + 1 == end || (s.all_logits && pos >= s.past_len)) {
+        logits_from_state(h, config_.vocab_size, logits);
+      }
     }
-    logits_from_state(h, config_.vocab_size, logits);
     tokens_computed_ += static_cast<int64_t>(s.tokens.size());
   }
   return OkStatus();
