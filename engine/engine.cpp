@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/constrain/vocab_loader.h"
 #include "engine/constrain/vocabulary.h"
 #include "engine/sched/scheduler.h"
 
@@ -66,30 +67,22 @@ Result<std::shared_ptr<ModelExecutor>> make_executor(
 #endif
 }
 
-// The vocabulary as constraints see it: each token's bytes; control tokens never come from a
-// grammar (user-defined added tokens stand for their text and may); EOS = the model's EOS ids
-// and the tokenizer's.
+// The vocabulary as constraints see it (control, unused and unknown tokens never come from a
+// grammar); EOS = the tokenizer's EOS ids and the model's.
 Result<std::shared_ptr<const constrain::TokenIndex>> build_token_index(const Tokenizer& tokenizer,
-                                                                       const ModelConfig& config) {
-  constrain::Vocabulary vocab;
-  const int32_t n = tokenizer.vocab_size();
-  vocab.tokens.resize(static_cast<size_t>(n));
-  vocab.special.assign(static_cast<size_t>(n), 0);
-  for (int32_t id = 0; id < n; ++id) {
-    vocab.tokens[static_cast<size_t>(id)] = tokenizer.token_bytes(id);
-    vocab.special[static_cast<size_t>(id)] = tokenizer.is_control(id) ? 1 : 0;
-  }
-  std::vector<int32_t> eos = config.eos_token_ids;
-  eos.push_back(tokenizer.eos_id());
-  std::sort(eos.begin(), eos.end());
-  eos.erase(std::unique(eos.begin(), eos.end()), eos.end());
-  for (int32_t id : eos) {
-    if (id >= 0 && id < n) vocab.eos_ids.push_back(id);
+                                                                      const ModelConfig& config) {
+  STEMMA_ASSIGN_OR_RETURN(constrain::Vocabulary vocab,
+                          constrain::vocabulary_from_tokenizer_spec(tokenizer.spec()));
+  for (int32_t id : config.eos_token_ids) {
+    if (id < 0 || id >= vocab.size()) continue;
+    if (std::find(vocab.eos_ids.begin(), vocab.eos_ids.end(), id) == vocab.eos_ids.end()) {
+      vocab.eos_ids.push_back(id);
+    }
+    vocab.special[static_cast<size_t>(id)] = 0;
   }
   if (vocab.eos_ids.empty()) {
     return FailedPrecondition(
-        "constraints need an EOS token and neither the model nor its "
-        "tokenizer names one");
+        "constraints need an EOS token and neither the model nor its tokenizer names one");
   }
   return constrain::TokenIndex::build(std::move(vocab));
 }

@@ -246,13 +246,13 @@ Status Scheduler::sync_constraint(Request& r) {
   return OkStatus();
 }
 
-void Scheduler::jump_forward(Request& r, size_t max_rollback) {
+bool Scheduler::jump_forward(Request& r, size_t max_rollback) {
   const SamplingOptions& o = r.sampler.options();
-  if (!r.constraint || !o.jump_forward || options_.tokenizer == nullptr) return;
+  if (!r.constraint || !o.jump_forward || options_.tokenizer == nullptr) return false;
   constrain::ConstraintState& st = *r.constraint;
-  if (st.is_finished() || r.num_generated() >= static_cast<size_t>(o.max_tokens)) return;
+  if (st.is_finished() || r.num_generated() >= static_cast<size_t>(o.max_tokens)) return false;
   const std::string forced = st.jump_forward_bytes();
-  if (forced.empty()) return;
+  if (forced.empty()) return false;
   const Tokenizer& tok = *options_.tokenizer;
   constrain::TokenizerView view;
   view.encode = [&tok](std::string_view text) {
@@ -271,11 +271,11 @@ void Scheduler::jump_forward(Request& r, size_t max_rollback) {
     }
     if (k == 0) break;
   }
-  if (!plan || plan->append.empty()) return;
+  if (!plan || plan->append.empty()) return false;
   const size_t keep = gen.size() - plan->rollback;
   const size_t room = static_cast<size_t>(o.max_tokens) - keep;
   const size_t n = std::min(plan->append.size(), room);
-  if (!st.rollback(plan->rollback).ok()) return;
+  if (!st.rollback(plan->rollback).ok()) return false;
   size_t accepted = 0;
   while (accepted < n && st.accept_token(plan->append[accepted]).ok()) ++accepted;
   if (accepted < n) {
@@ -283,7 +283,7 @@ void Scheduler::jump_forward(Request& r, size_t max_rollback) {
     // token): no jump this time; restore the state.
     (void)st.rollback(accepted);
     for (size_t i = keep; i < gen.size(); ++i) (void)st.accept_token(gen[i]);
-    return;
+    return false;
   }
   r.tokens.resize(r.prompt_len + keep);
   if (o.logprobs) r.logprobs.resize(keep);
@@ -293,6 +293,7 @@ void Scheduler::jump_forward(Request& r, size_t max_rollback) {
   const int32_t net = static_cast<int32_t>(n) - static_cast<int32_t>(plan->rollback);
   r.jump_forward_tokens += net;
   stats_.jump_forward_tokens += net;
+  return true;
 }
 
 int64_t Scheduler::next_prompt_row(const Request& r) const {
@@ -565,11 +566,8 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     }
     FinishReason reason = check_stop(r, constraint_eos);
     if (reason == FinishReason::kNone && r.constraint) {
-      const size_t before = r.num_generated();
-      const int32_t jumped = r.jump_forward_tokens;
       // Only the token just sampled is not computed yet: it alone may be re-spelled.
-      jump_forward(r, r.tokens.size() - static_cast<size_t>(r.num_computed));
-      if (r.num_generated() != before || r.jump_forward_tokens != jumped) {
+      if (jump_forward(r, r.tokens.size() - static_cast<size_t>(r.num_computed))) {
         reason = check_stop(r, false);
       }
     }

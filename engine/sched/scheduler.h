@@ -125,8 +125,8 @@ class Scheduler {
   // An event with the request's tokens not yet sent (and their text).
   StepEvent make_event(Request& r);
   // Appends the bytes the constraint forces next, re-tokenized; at most `max_rollback` of the
-  // last generated tokens (ones not computed yet) may be re-spelled.
-  void jump_forward(Request& r, size_t max_rollback);
+  // last generated tokens (ones not computed yet) may be re-spelled. True when it did.
+  bool jump_forward(Request& r, size_t max_rollback);
   // Re-derives the constraint state from the generated tokens if they are out of step.
   Status sync_constraint(Request& r);
   // Prompt logprobs: the next position whose logits row is still needed, or -1.
