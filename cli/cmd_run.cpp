@@ -2,10 +2,16 @@
 // TEXT)
 //            [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--seed S]
 //            [--repetition-penalty R] [--frequency-penalty F] [--presence-penalty P]
-//            [--stop-tokens 2,3] [--ignore-eos] [--logprobs] [--threads T] [--page-size P]
-//            [--kv-pages N]`
+//            [--stop-tokens 2,3] [--stop STRING] [--ignore-eos] [--logprobs] [--threads T]
+//            [--page-size P] [--kv-pages N] [--prompt-logprobs-from I]
+//            [--json-schema FILE [--whitespace K] | --regex R | --choices 'a|b|c'
+//             [--choice-rule mean|total] [--choices-generate]] [--no-jump-forward]`
 // Generates through the Engine and prints JSON: the generated token ids, why it stopped, and
-// (when the model carries a tokenizer) the prompt encoded from --prompt and the decoded text.
+// (when the model carries a tokenizer) the decoded text. --json-schema / --regex constrain the
+// output (jump-forward on unless --no-jump-forward; the JSON reports the tokens it appended
+// without model steps). --choices picks one of the strings by model likelihood (prompt
+// logprobs of each choice, mean per token unless --choice-rule total), or with
+// --choices-generate lets the model write one of them under a choice constraint.
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -14,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
+#include "engine/constrain/choice.h"
 #include "engine/engine.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/model_loader.h"
@@ -60,10 +67,103 @@ Result<SamplingOptions> sampling_from_args(const Args& args) {
   s.presence_penalty = static_cast<float>(pres);
   s.ignore_eos = args.has("ignore-eos");
   s.logprobs = args.has("logprobs");
+  s.jump_forward = !args.has("no-jump-forward");
+  if (auto stop = args.get("stop")) s.stop_strings = {*stop};
+  STEMMA_ASSIGN_OR_RETURN(int64_t plp, args.get_int("prompt-logprobs-from", -1));
+  s.prompt_logprobs_from = static_cast<int32_t>(std::clamp<int64_t>(plp, -2, 1 << 30));
   if (auto stops = args.get("stop-tokens")) {
     STEMMA_ASSIGN_OR_RETURN(s.stop_token_ids, Args::parse_int_list(*stops));
   }
   return s;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "a|b|c" -> {"a", "b", "c"}; a backslash makes the next character literal (a bar: "\\|").
+Result<std::vector<std::string>> parse_choices(const std::string& text) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      out.back() += text[++i];
+    } else if (text[i] == '|') {
+      out.emplace_back();
+    } else {
+      out.back() += text[i];
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].empty())
+      return InvalidArgument("--choices: choice " + std::to_string(i) + " is empty");
+  }
+  return out;
+}
+
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  size_t k = 0;
+  while (k < a.size() && k < b.size() && a[k] == b[k]) ++k;
+  return k;
+}
+
+// Select by likelihood: every choice is appended to the prompt and scored by the log-probs of
+// its tokens (prompt logprobs, so one prefill each; the shared prompt comes from the cache).
+// Where the tokenizer merges the prompt's end with a choice, scoring starts at the first token
+// where any choice differs from the prompt, the same position for all.
+Status run_select(Engine& engine, const std::vector<int32_t>& prompt,
+                  const std::optional<std::string>& prompt_text,
+                  const std::vector<std::string>& choices, constrain::ChoiceRule rule,
+                  SamplingOptions sampling, nlohmann::json& j) {
+  const Tokenizer* tok = engine.tokenizer();
+  if (tok == nullptr) return FailedPrecondition("--choices needs a tokenizer");
+  std::vector<std::vector<int32_t>> full;
+  size_t from = prompt.size();
+  for (const std::string& c : choices) {
+    std::vector<int32_t> ids;
+    if (prompt_text) {
+      ids = tok->encode(*prompt_text + c);
+    } else {
+      ids = prompt;
+      auto more = tok->encode(c, EncodeOptions{.add_special = false});
+      ids.insert(ids.end(), more.begin(), more.end());
+    }
+    if (ids.size() <= 1) return InvalidArgument("--choices: choice '" + c + "' has no tokens");
+    from = std::min(from, common_prefix(ids, prompt));
+    full.push_back(std::move(ids));
+  }
+  from = std::max<size_t>(from, 1);
+  sampling.max_tokens = 1;
+  sampling.prompt_logprobs_from = static_cast<int32_t>(from);
+  std::vector<RequestId> ids;
+  for (const auto& f : full) {
+    STEMMA_ASSIGN_OR_RETURN(RequestId id, engine.submit(f, sampling));
+    ids.push_back(id);
+  }
+  std::vector<std::vector<float>> logprobs;
+  nlohmann::json per_choice = nlohmann::json::array();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    STEMMA_ASSIGN_OR_RETURN(RequestOutput out, engine.wait(ids[i]));
+    if (out.finish == FinishReason::kError) return Internal(out.error);
+    logprobs.push_back(out.prompt_logprobs);
+    per_choice.push_back(
+        {{"choice", choices[i]},
+         {"tokens",
+          std::vector<int32_t>(full[i].begin() + static_cast<std::ptrdiff_t>(from), full[i].end())},
+         {"token_logprobs", out.prompt_logprobs},
+         {"cached_tokens", out.cached_tokens}});
+  }
+  STEMMA_ASSIGN_OR_RETURN(constrain::ChoiceScores scores, constrain::score_choices(logprobs, rule));
+  for (size_t i = 0; i < scores.scores.size(); ++i) per_choice[i]["score"] = scores.scores[i];
+  j["choice"] = choices[scores.best];
+  j["choice_index"] = scores.best;
+  j["choice_rule"] = rule == constrain::ChoiceRule::kMean ? "mean" : "total";
+  j["choices"] = per_choice;
+  j["text"] = choices[scores.best];
+  return OkStatus();
 }
 
 int run_run(const Args& args) {
@@ -108,25 +208,80 @@ int run_run(const Args& args) {
     opts.page_size = static_cast<int32_t>(*page_size);
     opts.num_pages = static_cast<int32_t>(*kv_pages);
     if (opts.num_pages == 0) opts.kv_memory_bytes = int64_t{256} << 20;
+    if (tokenizer) opts.tokenizer = std::shared_ptr<const Tokenizer>(std::move(tokenizer));
     auto engine = Engine::open(opts);
     if (!engine.ok()) return fail(engine.status());
-    auto out = (*engine)->generate(prompt, *sampling);
-    if (!out.ok()) return fail(out.status());
-    if (out->finish == FinishReason::kError) return fail(Internal(out->error));
+    Engine& eng = **engine;
 
     nlohmann::json j;
     j["prompt_tokens"] = prompt;
+    const int kinds = static_cast<int>(args.has("json-schema")) +
+                      static_cast<int>(args.has("regex")) + static_cast<int>(args.has("choices"));
+    if (kinds > 1) return fail(InvalidArgument("give one of --json-schema, --regex, --choices"));
+    if (auto choice_text = args.get("choices"); choice_text && !args.has("choices-generate")) {
+      auto choices = parse_choices(*choice_text);
+      if (!choices.ok()) return fail(choices.status());
+      const std::string rule_name = args.get_or("choice-rule", "mean");
+      if (rule_name != "mean" && rule_name != "total") {
+        return fail(InvalidArgument("--choice-rule must be mean or total, got " + rule_name));
+      }
+      const auto rule =
+          rule_name == "mean" ? constrain::ChoiceRule::kMean : constrain::ChoiceRule::kTotal;
+      Status st = run_select(eng, prompt, args.get("prompt"), *choices, rule, *sampling, j);
+      if (!st.ok()) return fail(st);
+      auto es = eng.stats();
+      j["stats"] = {{"cached_tokens", es.cached_tokens},
+                    {"prefill_tokens", es.prefill_tokens},
+                    {"steps", es.steps}};
+      std::cout << j.dump(2) << "\n";
+      return 0;
+    }
+    if (auto path = args.get("json-schema")) {
+      auto schema = read_file(*path);
+      if (!schema.ok()) return fail(schema.status());
+      constrain::JsonSchemaOptions jo;
+      auto ws = args.get_int("whitespace", 0);
+      if (!ws.ok()) return fail(ws.status());
+      if (*ws < 0 || *ws > 16) return fail(InvalidArgument("--whitespace must be in [0, 16]"));
+      jo.whitespace = static_cast<int>(*ws);
+      auto c = eng.compile_json_schema(*schema, jo);
+      if (!c.ok()) return fail(c.status().with_context(*path));
+      sampling->constraint = *c;
+      j["constraint"] = {{"json_schema", *path}, {"dfa_states", (*c)->dfa().num_states()}};
+    } else if (auto regex = args.get("regex")) {
+      auto c = eng.compile_regex(*regex);
+      if (!c.ok()) return fail(c.status().with_context("--regex"));
+      sampling->constraint = *c;
+      j["constraint"] = {{"regex", *regex}, {"dfa_states", (*c)->dfa().num_states()}};
+    } else if (auto choice_text = args.get("choices")) {
+      auto choices = parse_choices(*choice_text);
+      if (!choices.ok()) return fail(choices.status());
+      auto c = eng.compile_choices(*choices);
+      if (!c.ok()) return fail(c.status().with_context("--choices"));
+      sampling->constraint = *c;
+      j["constraint"] = {{"choices", *choices}, {"dfa_states", (*c)->dfa().num_states()}};
+    }
+    if (j.contains("constraint")) j["constraint"]["jump_forward"] = sampling->jump_forward;
+
+    auto out = eng.generate(prompt, *sampling);
+    if (!out.ok()) return fail(out.status());
+    if (out->finish == FinishReason::kError) return fail(Internal(out->error));
     j["tokens"] = out->tokens;
     j["finish_reason"] = finish_reason_name(out->finish);
     if (sampling->logprobs) j["logprobs"] = out->logprobs;
-    if (tokenizer) {
-      auto text = tokenizer->decode(out->tokens);
-      if (text.ok()) j["text"] = *text;
-    }
-    auto st = (*engine)->stats();
-    j["stats"] = {{"prefill_tokens", st.prefill_tokens},
-                  {"generated_tokens", st.generated_tokens},
-                  {"steps", st.steps}};
+    if (sampling->prompt_logprobs_from >= 1) j["prompt_logprobs"] = out->prompt_logprobs;
+    if (eng.tokenizer()) j["text"] = out->text;
+    j["jump_forward_tokens"] = out->jump_forward_tokens;
+    auto st = eng.stats();
+    const int64_t out_tokens = st.generated_tokens + st.jump_forward_tokens;
+    j["stats"] = {
+        {"prefill_tokens", st.prefill_tokens},
+        {"generated_tokens", st.generated_tokens},
+        {"jump_forward_tokens", st.jump_forward_tokens},
+        {"model_steps_saved", out_tokens == 0 ? 0.0
+                                              : static_cast<double>(st.jump_forward_tokens) /
+                                                    static_cast<double>(out_tokens)},
+        {"steps", st.steps}};
     std::cout << j.dump(2) << "\n";
     return 0;
   } catch (const std::exception& e) {
@@ -137,6 +292,6 @@ int run_run(const Args& args) {
 }  // namespace
 
 STEMMA_CLI_COMMAND(kRegisterRun, "run", "generate tokens through the engine (JSON out)", &run_run,
-                   {"ignore-eos", "logprobs"});
+                   {"ignore-eos", "logprobs", "no-jump-forward", "choices-generate"});
 
 }  // namespace stemma::cli

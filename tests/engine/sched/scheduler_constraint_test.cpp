@@ -22,9 +22,9 @@ namespace {
 using stemma::testing::MockExecutor;
 
 const Tokenizer& tok() {
-  static auto t = testing::make_tiny_tokenizer(
-      {"{\"", "\":\"", "\":", "\",\"", ",\"", "\"}", "name", "true", "false", "abc", "ab", "12",
-       " the", " a", "ok"});
+  static auto t =
+      testing::make_tiny_tokenizer({"{\"", "\":\"", "\":", "\",\"", ",\"", "\"}", "name", "true",
+                                    "false", "abc", "ab", "12", " the", " a", "ok"});
   return *t;
 }
 
@@ -96,8 +96,10 @@ std::vector<Planned> make_workload(uint32_t seed, int count) {
       o.jump_forward = rng() % 4 != 0;
       o.max_tokens += 20;
     }
-    if (rng() % 5 == 0) o.prompt_logprobs_from = 1 + static_cast<int32_t>(rng() % (p.prompt.size()));
-    if (o.prompt_logprobs_from >= static_cast<int32_t>(p.prompt.size())) o.prompt_logprobs_from = -1;
+    if (rng() % 5 == 0)
+      o.prompt_logprobs_from = 1 + static_cast<int32_t>(rng() % (p.prompt.size()));
+    if (o.prompt_logprobs_from >= static_cast<int32_t>(p.prompt.size()))
+      o.prompt_logprobs_from = -1;
     if (rng() % 6 == 0) o.stop_strings = {rng() % 2 ? "b" : "12", "zz"};
     if (rng() % 8 == 0) o.logprobs = true;
     out.push_back(std::move(p));
@@ -190,8 +192,9 @@ std::vector<float> reference_prompt_logprobs(const std::vector<int32_t>& prompt,
   return out;
 }
 
-TEST_CASE("randomized: constraints, jump-forward, stop strings, prompt logprobs under eviction, "
-          "preemption and cancellation equal the roomy cache-free run") {
+TEST_CASE(
+    "randomized: constraints, jump-forward, stop strings, prompt logprobs under eviction, "
+    "preemption and cancellation equal the roomy cache-free run") {
   for (int32_t page_size : {1, 4, 5}) {
     CAPTURE(page_size);
     auto work = make_workload(900 + static_cast<uint32_t>(page_size), 500);
