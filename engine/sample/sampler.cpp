@@ -87,6 +87,91 @@ std::vector<std::pair<int32_t, float>> candidate_distribution(std::span<const fl
   return out;
 }
 
+namespace {
+
+struct Weighted {
+  int32_t token;
+  float logit;
+  double w;  // unnormalised probability
+};
+
+// Distribution order: likelier first, ties by lower id (a strict total order).
+bool before(const Weighted& a, const Weighted& b) {
+  return a.logit > b.logit || (a.logit == b.logit && a.token < b.token);
+}
+
+// In distribution order over v, the first element whose cumulative mass reaches `target`
+// (>= when `inclusive`, > otherwise); v is reordered so that everything before it in that order
+// sits at [0, returned index). Quickselect on mass: expected linear time.
+size_t select_by_mass(std::vector<Weighted>& v, double target, bool inclusive) {
+  size_t lo = 0, hi = v.size();  // the answer is in [lo, hi)
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  while (hi - lo > 1) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const size_t pick = lo + static_cast<size_t>((state >> 33) % (hi - lo));
+    std::swap(v[pick], v[hi - 1]);
+    const Weighted pivot = v[hi - 1];
+    size_t mid = lo;
+    double mass = 0.0;
+    for (size_t i = lo; i + 1 < hi; ++i) {
+      if (before(v[i], pivot)) {
+        mass += v[i].w;
+        std::swap(v[i], v[mid++]);
+      }
+    }
+    std::swap(v[mid], v[hi - 1]);  // pivot at mid; [lo, mid) before it, (mid, hi) after it
+    const bool in_upper = inclusive ? mass >= target : mass > target;
+    if (in_upper && mid > lo) {
+      hi = mid;
+      continue;
+    }
+    const bool at_pivot = inclusive ? mass + pivot.w >= target : mass + pivot.w > target;
+    if (at_pivot || mid + 1 >= hi) return mid;
+    target -= mass + pivot.w;
+    lo = mid + 1;
+  }
+  return lo;
+}
+
+}  // namespace
+
+int32_t sample_from(std::span<const float> logits, float temperature, int32_t top_k, float top_p,
+                    float min_p, double u) {
+  std::vector<Weighted> cand;
+  float top = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < logits.size(); ++i) {
+    if (logits[i] > -std::numeric_limits<float>::infinity()) {  // skips -inf and NaN
+      cand.push_back({static_cast<int32_t>(i), logits[i], 0.0});
+      top = std::max(top, logits[i]);
+    }
+  }
+  if (cand.empty()) return -1;
+  if (top_k > 0 && static_cast<size_t>(top_k) < cand.size()) {
+    std::nth_element(cand.begin(), cand.begin() + top_k, cand.end(), before);
+    cand.resize(static_cast<size_t>(top_k));
+  }
+  const double inv_t = temperature > 0.0f ? 1.0 / temperature : 1.0;
+  double total = 0.0;
+  for (Weighted& c : cand) {
+    c.w = std::exp((static_cast<double>(c.logit) - top) * inv_t);
+    total += c.w;
+  }
+  size_t keep = cand.size();
+  if (top_p < 1.0f) keep = select_by_mass(cand, top_p * total, true) + 1;  // [0, keep) kept
+  if (min_p > 0.0f) {
+    // The likeliest token has w = 1; min-p keeps w >= min_p (a prefix of the order as well).
+    size_t n = 0;
+    for (size_t i = 0; i < keep; ++i) {
+      if (cand[i].w >= min_p || cand[i].logit == top) cand[n++] = cand[i];
+    }
+    keep = n;
+  }
+  cand.resize(keep);
+  double kept = 0.0;
+  for (const Weighted& c : cand) kept += c.w;
+  return cand[select_by_mass(cand, u * kept, false)].token;
+}
+
 }  // namespace sampling
 
 Sampler::Sampler(SamplingOptions options, int64_t vocab_size)
@@ -140,19 +225,8 @@ Result<SampledToken> Sampler::sample(std::span<float> logits, std::span<const in
   if (options_.temperature <= 0.0f) {
     out.token = sampling::argmax(logits);
   } else {
-    auto dist = sampling::candidate_distribution(logits, options_.temperature, options_.top_k,
-                                                 options_.top_p, options_.min_p);
-    if (!dist.empty()) {
-      double u = uniform();
-      out.token = dist.back().first;  // rounding leftovers land on the last candidate
-      for (const auto& [token, p] : dist) {
-        if (u < p) {
-          out.token = token;
-          break;
-        }
-        u -= p;
-      }
-    }
+    out.token = sampling::sample_from(logits, options_.temperature, options_.top_k, options_.top_p,
+                                      options_.min_p, uniform());
   }
   if (out.token < 0) {
     return FailedPrecondition("no token is allowed: every logit is -inf or NaN after processing");

@@ -97,6 +97,52 @@ TEST_CASE("candidate_distribution matches the reference for top-k, top-p, min-p 
   }
 }
 
+TEST_CASE("sample_from picks what a walk over candidate_distribution picks") {
+  std::mt19937_64 rng(5);
+  int checked = 0;
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    auto logits = random_logits(seed % 3 == 0 ? 3000 : 40, seed);
+    if (seed % 4 == 0) {
+      for (size_t i = 0; i < logits.size(); i += 3) logits[i] = kNegInf;  // a mask
+      logits[5] = logits[6];                                              // a tie
+    }
+    for (double t : {0.7, 1.0, 1.9}) {
+      for (int k : {0, 1, 7}) {
+        for (double p : {1.0, 0.8, 0.2}) {
+          for (double mp : {0.0, 0.02, 0.4}) {
+            auto dist = sampling::candidate_distribution(
+                logits, static_cast<float>(t), k, static_cast<float>(p), static_cast<float>(mp));
+            for (int draw = 0; draw < 20; ++draw) {
+              const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+              // The walk the sampler used to do, and how close u is to a boundary.
+              double rest = u, edge = 1.0;
+              int32_t want = dist.back().first;
+              for (const auto& [token, prob] : dist) {
+                edge = std::min(edge, std::abs(rest - prob));
+                if (rest < prob) {
+                  want = token;
+                  break;
+                }
+                rest -= prob;
+              }
+              const int32_t got =
+                  sampling::sample_from(logits, static_cast<float>(t), k, static_cast<float>(p),
+                                        static_cast<float>(mp), u);
+              if (edge > 1e-6) {
+                CHECK(got == want);
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked > 15000);
+  std::vector<float> none(4, kNegInf);
+  CHECK(sampling::sample_from(none, 1.0f, 0, 1.0f, 0.0f, 0.5) == -1);
+}
+
 TEST_CASE("seeded sampling follows the filtered distribution") {
   auto logits = random_logits(12, 3);
   SamplingOptions opt;
