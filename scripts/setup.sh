@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates
           libre2-dev nlohmann-json3-dev libsqlite3-dev doctest-dev
           python3 python3-jsonschema python3-jinja2)
+# Language bindings (tests/bindings): Go via cgo, C# via mono. Rust: a cargo already installed
+# (rustup's ~/.cargo/bin) is used; else Debian's cargo and rustc (1.63, the crate's minimum).
+packages+=(golang-go mono-mcs mono-runtime)
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
+  packages+=(cargo rustc)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

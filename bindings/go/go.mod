@@ -1,0 +1,3 @@
+module stemma/bindings/go
+
+go 1.19

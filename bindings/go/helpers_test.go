@@ -1,0 +1,65 @@
+package stemma
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// The demo model's system prompt (docs/demo-model.md): the shared prefix it was trained with.
+const faqSystemPrompt = `You are Lumi, the customer support assistant of Lumora Home, a maker of smart home devices. Answer only from the FAQ context. Reply with one JSON object: {"answer": "...", "source_ids": ["faq-..."], "escalate": false}. If the context does not answer the question, reply with escalate true and empty source_ids. Tools: lookup_order(order_id) for an order number like LM-123456, and create_ticket(summary) when the customer asks for a human or a ticket. To call a tool, reply with <tool_call>{"name": "...", "arguments": {...}}</tool_call>.`
+
+func modelPath() string {
+	if p := os.Getenv("STEMMA_TEST_MODEL"); p != "" {
+		return p
+	}
+	return filepath.Join("..", "..", "models", "stemma-faq.gguf")
+}
+
+func repoPath(rel string) string {
+	if root := os.Getenv("STEMMA_SOURCE_DIR"); root != "" {
+		return filepath.Join(root, rel)
+	}
+	return filepath.Join("..", "..", rel)
+}
+
+var (
+	sharedOnce   sync.Once
+	sharedEngine *Engine
+	sharedErr    error
+)
+
+// engine returns one engine shared by the tests (opening the model once keeps them fast).
+func engine(t *testing.T) *Engine {
+	t.Helper()
+	sharedOnce.Do(func() { sharedEngine, sharedErr = Open(modelPath(), &EngineOptions{Threads: 2}) })
+	if sharedErr != nil {
+		t.Fatalf("open %s: %v", modelPath(), sharedErr)
+	}
+	return sharedEngine
+}
+
+func TestMain(m *testing.M) {
+	if child := os.Getenv("STEMMA_GO_CHILD"); child != "" {
+		os.Exit(runChild(child))
+	}
+	code := m.Run()
+	if sharedEngine != nil {
+		sharedEngine.Close()
+	}
+	os.Exit(code)
+}
+
+// chatPrompt renders one user turn after the demo's system prompt, ready for the reply.
+func chatPrompt(t *testing.T, e *Engine, user string) string {
+	t.Helper()
+	p, err := e.ChatFormat([]Message{{"system", faqSystemPrompt}, {"user", user}}, "", true)
+	if err != nil {
+		t.Fatalf("ChatFormat: %v", err)
+	}
+	return p
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
