@@ -1,6 +1,7 @@
 package stemma
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -108,6 +109,9 @@ func TestSelectChoosesOneOfTheChoices(t *testing.T) {
 	if err := p.Select("answer", choices...); err != nil {
 		t.Fatal(err)
 	}
+	if err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	got, err := p.Get("answer")
 	if err != nil {
 		t.Fatal(err)
@@ -162,5 +166,25 @@ func TestProgramUseAfterClose(t *testing.T) {
 	}
 	if _, err := p.Fork(2); err != ErrClosed {
 		t.Fatalf("Fork after Close: %v", err)
+	}
+}
+
+func TestQueuedGenErrorSurfaces(t *testing.T) {
+	p, err := engine(t).NewProgram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// A gen is queued: a bad schema is refused either when queued or by Wait, never lost.
+	err = p.Gen("x", &GenOptions{JSONSchema: "{not json"}, nil)
+	if err == nil {
+		err = p.Wait()
+	}
+	var se *Error
+	if !errors.As(err, &se) || se.Message == "" {
+		t.Fatalf("bad schema in a queued gen: %v", err)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatalf("Wait clears the error it returned, got %v", err)
 	}
 }

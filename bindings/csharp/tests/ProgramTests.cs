@@ -65,6 +65,7 @@ namespace StemmaTests
             {
                 p.Append("Is the sky blue? Answer: ");
                 p.Select("answer", "yes", "no");
+                p.Wait();
                 string got = p.Get("answer");
                 Check.True(got == "yes" || got == "no", "selected " + got);
             }
@@ -96,6 +97,19 @@ namespace StemmaTests
             p.Dispose(); // twice is fine
             Check.Throws<ObjectDisposedException>(() => p.Append("x"), "Append after Dispose");
             Check.Throws<ObjectDisposedException>(() => p.Fork(2), "Fork after Dispose");
+        }
+
+        [Test]
+        static void QueuedGenErrorSurfaces()
+        {
+            using (var p = Env.Engine.NewProgram())
+            {
+                // A gen is queued: a bad schema is refused either when queued or by Wait, never lost.
+                var e = Check.Throws<StemmaException>(() => { p.Gen("x", new GenOptions { JsonSchema = "{not json" }); p.Wait(); },
+                                                      "bad schema in a queued gen");
+                Check.True(e.Detail.Length > 0, "message");
+                p.Wait(); // cleared
+            }
         }
     }
 }

@@ -150,3 +150,15 @@ fn concurrent_generations_from_threads() {
     assert_eq!(results.len(), 4);
     assert!(results.iter().all(|t| *t == alone), "{:?} vs {:?}", results, alone);
 }
+
+#[test]
+fn thread_safety_markers() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<stemma::Engine>();
+    send_sync::<stemma::ChatStore>();
+    send::<stemma::Program>();
+    send::<stemma::Chat>();
+    send::<stemma::Rag>();
+    send::<stemma::Agent>();
+}

@@ -52,6 +52,7 @@ fn select_picks_a_choice() {
     let p = engine.program().unwrap();
     p.append("Is the sky blue? Answer: ").unwrap();
     p.select("answer", &["yes", "no"]).unwrap();
+    p.wait().unwrap();
     let got = p.get("answer").unwrap();
     assert!(got == "yes" || got == "no", "{:?}", got);
 }
@@ -84,4 +85,14 @@ fn programs_outlive_their_engine_handle() {
     drop(engine); // the program keeps the C engine alive
     p.append("Hello").unwrap();
     assert_eq!(p.text().unwrap(), "Hello");
+}
+
+#[test]
+fn queued_gen_error_surfaces() {
+    let engine = open_engine();
+    let p = engine.program().unwrap();
+    // A gen is queued: a bad schema is refused either when queued or by wait, never lost.
+    let err = p.gen("x", &GenOptions::new().json_schema("{not json")).and_then(|_| p.wait()).unwrap_err();
+    assert!(!err.message().is_empty());
+    p.wait().expect("wait clears the error it returned");
 }
