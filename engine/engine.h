@@ -142,7 +142,9 @@ class Engine {
   // Constraints for SamplingOptions::constraint, compiled against this engine's vocabulary
   // (its token index is built once, on first use). Cached by source text, so compiling the
   // same schema again is a lookup. Thread-safe. FailedPrecondition without a tokenizer;
-  // InvalidArgument / Unsupported name what is wrong with the pattern or schema.
+  // InvalidArgument / Unsupported name what is wrong with the pattern or schema. Compiling a
+  // large schema can take from milliseconds to seconds: avoid it inside a stream callback (it
+  // would hold up every request).
   Result<std::shared_ptr<const constrain::CompiledConstraint>> compile_regex(
       std::string_view regex);
   Result<std::shared_ptr<const constrain::CompiledConstraint>> compile_json_schema(

@@ -34,6 +34,13 @@ Scheduler::Scheduler(ModelExecutor& executor, SchedulerOptions options)
   options_.max_running = std::max(1, options_.max_running);
   options_.order_window = std::max(1, options_.order_window);
   if (options_.radix_cache) tree_ = std::make_unique<kv::RadixTree>(pool_, page_size_);
+  const Tokenizer* tok = options_.tokenizer;
+  if (tok != nullptr && !tok->byte_level() && tok->spec().add_space_prefix) {
+    TokenizerSpec spec = tok->spec();
+    spec.add_space_prefix = false;
+    auto fragments = Tokenizer::create(std::move(spec));
+    if (fragments.ok()) fragment_tokenizer_ = std::move(fragments).value();
+  }
 }
 
 Scheduler::~Scheduler() {
@@ -253,7 +260,7 @@ bool Scheduler::jump_forward(Request& r, size_t max_rollback) {
   if (st.is_finished() || r.num_generated() >= static_cast<size_t>(o.max_tokens)) return false;
   const std::string forced = st.jump_forward_bytes();
   if (forced.empty()) return false;
-  const Tokenizer& tok = *options_.tokenizer;
+  const Tokenizer& tok = fragment_tokenizer_ ? *fragment_tokenizer_ : *options_.tokenizer;
   constrain::TokenizerView view;
   view.encode = [&tok](std::string_view text) {
     return tok.encode(text, EncodeOptions{.add_special = false, .parse_special = false});

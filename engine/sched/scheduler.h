@@ -150,6 +150,10 @@ class Scheduler {
   int64_t step_index_ = 0;
   SchedulerStats stats_;
   std::vector<float> logits_;
+  // Jump-forward re-tokenizes fragments from the middle of the output: a SentencePiece
+  // tokenizer that prefixes every text with a space gets a copy that does not (else no
+  // fragment round-trips). Null when options_.tokenizer serves as is.
+  std::unique_ptr<Tokenizer> fragment_tokenizer_;
 };
 
 }  // namespace stemma::sched

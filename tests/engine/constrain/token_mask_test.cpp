@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <re2/re2.h>
 
+#include <cmath>
+#include <random>
 #include <set>
 
 #include "engine/constrain/choice.h"
@@ -48,6 +50,34 @@ const char* kPersonSchema = R"({
 })";
 
 }  // namespace
+
+TEST_CASE("TokenMask bits across word boundaries; apply masks the rest and padding rows") {
+  std::mt19937 rng(3);
+  for (int32_t size : {1, 63, 64, 65, 130, 1000}) {
+    sc::TokenMask mask(size);
+    std::vector<bool> want(static_cast<size_t>(size), false);
+    // Some full words, some sparse bits.
+    for (int32_t i = 0; i < size; ++i) {
+      const bool on = (i / 64) % 2 == 0 ? true : rng() % 5 == 0;
+      if (on) mask.set(i), want[static_cast<size_t>(i)] = true;
+    }
+    if (size > 3) mask.reset(2), want[2] = false;
+    int32_t count = 0;
+    for (int32_t i = 0; i < size; ++i) {
+      CHECK(mask.test(i) == want[static_cast<size_t>(i)]);
+      count += want[static_cast<size_t>(i)] ? 1 : 0;
+    }
+    CHECK(mask.count() == count);
+    CHECK_FALSE(mask.test(size));
+    CHECK_FALSE(mask.test(-1));
+    std::vector<float> logits(static_cast<size_t>(size) + 7, 1.0f);  // 7 padding rows
+    mask.apply_to_logits(logits.data(), static_cast<int32_t>(logits.size()));
+    for (size_t i = 0; i < logits.size(); ++i) {
+      const bool allowed = i < want.size() && want[i];
+      CHECK(std::isinf(logits[i]) == !allowed);
+    }
+  }
+}
 
 TEST_CASE("masks equal a direct DFA walk of every token (synthetic vocabulary)") {
   auto index = synthetic_index();

@@ -314,5 +314,48 @@ TEST_CASE("jump-forward: forced text is tokenized as the tokenizer would, bounda
   CHECK(steps_with_jump < steps_without_jump);
 }
 
+TEST_CASE("jump-forward with a SentencePiece tokenizer (space prefix): forced text still jumps") {
+  auto sp = testing::make_tiny_sp_tokenizer({"{\"", "\":\"", "\"}", "name", " name"});
+  REQUIRE(sp);
+  auto v = constrain::vocabulary_from_tokenizer_spec(sp->spec());
+  REQUIRE(v.ok());
+  auto idx = constrain::TokenIndex::build(std::move(*v));
+  REQUIRE(idx.ok());
+  auto c = constrain::CompiledConstraint::from_regex(R"(\{"name":"[a-c ]+"\})", *idx);
+  REQUIRE(c.ok());
+  MockExecutor ex(sp->vocab_size(), 4, 256);
+  ex.mutable_config().eos_token_ids = {sp->eos_id()};
+  SchedulerOptions opt;
+  opt.tokenizer = sp.get();
+  Scheduler s(ex, opt);
+  int64_t forced = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SamplingOptions o;
+    o.temperature = 1.0f;
+    o.seed = seed;
+    o.max_tokens = 64;
+    o.constraint = *c;
+    REQUIRE(s.add(static_cast<RequestId>(seed), {1, 5, 6}, o).ok());
+    std::string text;
+    FinishReason finish = FinishReason::kNone;
+    std::vector<StepEvent> events;
+    while (finish == FinishReason::kNone) {
+      events.clear();
+      s.step(events);
+      for (const auto& e : events) {
+        text += e.text;
+        finish = e.finish;
+        if (e.finish != FinishReason::kNone) forced += e.jump_forward_tokens;
+      }
+    }
+    CAPTURE(text);
+    CHECK(finish == FinishReason::kStopToken);
+    CHECK(RE2::FullMatch(text, R"(\{"name":"[a-c ]+"\})"));
+  }
+  // The forced `{"name":"` (3 tokens without a space prefix) and the closing `}` every time.
+  CHECK(forced >= 20 * 3);
+  CHECK(s.stats().jump_forward_tokens == forced);
+}
+
 }  // namespace
 }  // namespace stemma::sched
