@@ -2,10 +2,13 @@ package stemma
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The demo model's system prompt (docs/demo-model.md): the shared prefix it was trained with.
@@ -42,12 +45,24 @@ func engine(t *testing.T) *Engine {
 }
 
 func TestMain(m *testing.M) {
+	var code int
 	if child := os.Getenv("STEMMA_GO_CHILD"); child != "" {
-		os.Exit(runChild(child))
+		code = runChild(child)
+	} else {
+		code = m.Run()
 	}
-	code := m.Run()
 	if sharedEngine != nil {
 		sharedEngine.Close()
+	}
+	// Let finalizers free what tests dropped, then look for C memory nobody freed (only in a
+	// sanitizer build; see leakCheck).
+	for i := 0; i < 5; i++ {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if leakCheck() {
+		fmt.Fprintln(os.Stderr, "LeakSanitizer found leaks (above)")
+		code = 1
 	}
 	os.Exit(code)
 }

@@ -15,8 +15,8 @@ export STEMMA_LIB_DIR="$lib_dir" CARGO_TARGET_DIR="$work_dir/target"
 cd "$src_dir/bindings/rust"
 "$cargo_bin" --version
 rustc --version
-if [ -n "$asan_runtime" ]; then
+if [ -n "$asan_preload" ]; then
   # cargo runs each test binary through this runner; build scripts and rustdoc run without it.
-  export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$src_dir/tests/bindings/asan_runner.sh $asan_runtime"
+  export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$src_dir/tests/bindings/asan_runner.sh $asan_preload"
 fi
 "$cargo_bin" test --offline -- --test-threads=2
