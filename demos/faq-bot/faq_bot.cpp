@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "demos/faq-bot/fake_tools.h"
+#include "demos/faq-bot/reply_scorer.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma::faqbot {
@@ -69,18 +70,81 @@ std::vector<int32_t> FaqBot::encode_prompt(const std::vector<Message>& messages)
   return tokenizer_->encode(render_chat(messages, /*add_generation_prompt=*/true));
 }
 
-Result<Generation> FaqBot::generate(const std::vector<Message>& messages,
-                                    const std::vector<std::string>& allowed_ids, bool allow_tool,
-                                    int index, const TextCallback& on_text) {
-  Generation g;
+Result<std::vector<int32_t>> FaqBot::prompt_tokens(const std::vector<Message>& messages) const {
   std::vector<int32_t> prompt = encode_prompt(messages);
-  g.prompt_tokens = static_cast<int64_t>(prompt.size());
-  if (g.prompt_tokens + options_.max_new_tokens > context_length_) {
-    return OutOfRange("the conversation has " + std::to_string(g.prompt_tokens) + " tokens; with " +
+  const int64_t n = static_cast<int64_t>(prompt.size());
+  if (n + options_.max_new_tokens > context_length_) {
+    return OutOfRange("the conversation has " + std::to_string(n) + " tokens; with " +
                       std::to_string(options_.max_new_tokens) +
                       " for the reply it exceeds the model's context of " +
                       std::to_string(context_length_) + " (start a new session)");
   }
+  return prompt;
+}
+
+Result<Generation> FaqBot::rank(const std::vector<Message>& messages,
+                                const std::vector<ScoredEntry>& retrieved, bool allow_tool,
+                                const TextCallback& on_text) {
+  Generation g;
+  STEMMA_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, prompt_tokens(messages));
+  g.prompt_tokens = static_cast<int64_t>(prompt.size());
+  std::vector<std::string> ids;
+  for (const ScoredEntry& s : retrieved) ids.push_back(s.entry->id);
+  const auto t0 = std::chrono::steady_clock::now();
+
+  // One constrained greedy token: <tool_call> or the reply's first token. It also puts the
+  // prompt in the radix cache, so the scoring requests below compute only their replies.
+  SamplingOptions probe;
+  probe.max_tokens = 1;
+  probe.temperature = 0;
+  if (options_.constrain) {
+    STEMMA_ASSIGN_OR_RETURN(auto compiled, constraints_->get(ids, allow_tool));
+    probe.logits_processor = std::make_shared<ConstraintLogitsProcessor>(std::move(compiled));
+  }
+  STEMMA_ASSIGN_OR_RETURN(RequestOutput first, engine_->generate(std::move(prompt), probe));
+  if (first.finish == FinishReason::kError) return Internal("generation failed: " + first.error);
+  g.first_token_ms = ms_since(t0);
+  g.tokens = first.tokens;
+  const int32_t tool_open = tokenizer_->token_to_id(kToolCallOpen);
+  if (!first.tokens.empty() && first.tokens[0] == tool_open && tool_open >= 0) {
+    return g;  // a tool call: the caller generates it
+  }
+
+  RankedReply ranked;
+  std::vector<ReplyToScore> replies;
+  for (const ScoredEntry& s : retrieved) {
+    ranked.ids.push_back(s.entry->id);
+    ranked.bm25.push_back(s.bm25);
+    replies.push_back({messages, reply_json(s.entry->answer, {s.entry->id}, false)});
+  }
+  replies.push_back({messages, reply_json(kEscalateAnswer, {}, true)});
+  STEMMA_ASSIGN_OR_RETURN(std::vector<double> scores,
+                          score_replies(*engine_, *tokenizer_, replies));
+  ranked.escalate_logprob = scores.back();
+  scores.pop_back();
+  ranked.logprobs = scores;
+  ranked.chosen =
+      choose_reply(ranked.logprobs, ranked.escalate_logprob, ranked.bm25, options_.rank_policy);
+  g.text =
+      ranked.chosen >= 0 ? replies[static_cast<size_t>(ranked.chosen)].reply : replies.back().reply;
+  g.parsed = parse_reply(g.text);
+  g.finish = FinishReason::kStopToken;
+  g.ranked = std::move(ranked);
+  g.ms = ms_since(t0);
+  // The prompt's figures (the probe's); the scoring requests each reuse the whole prompt from
+  // the cache and compute only their reply's tokens.
+  g.cached_tokens = first.cached_tokens;
+  g.prefill_tokens = g.prompt_tokens - first.cached_tokens;
+  if (on_text) on_text(0, g.text);
+  return g;
+}
+
+Result<Generation> FaqBot::generate(const std::vector<Message>& messages,
+                                    const std::vector<std::string>& allowed_ids, bool allow_tool,
+                                    int index, const TextCallback& on_text) {
+  Generation g;
+  STEMMA_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, prompt_tokens(messages));
+  g.prompt_tokens = static_cast<int64_t>(prompt.size());
   SamplingOptions so;
   so.max_tokens = options_.max_new_tokens;
   so.temperature = 0;  // greedy, as the model was evaluated
@@ -144,7 +208,9 @@ Result<TurnResult> FaqBot::ask(Session& session, std::string_view question,
   const size_t first_new = session.messages.size();
   TurnResult r;
   r.question = std::string(question);
-  STEMMA_ASSIGN_OR_RETURN(std::vector<const FaqEntry*> retrieved, retriever_->search(question));
+  STEMMA_ASSIGN_OR_RETURN(std::vector<ScoredEntry> scored, retriever_->search_scored(question));
+  std::vector<const FaqEntry*> retrieved;
+  for (const ScoredEntry& s : scored) retrieved.push_back(s.entry);
   for (const FaqEntry* e : retrieved) r.retrieved_ids.push_back(e->id);
 
   std::vector<Message> messages = session.messages;
@@ -155,8 +221,13 @@ Result<TurnResult> FaqBot::ask(Session& session, std::string_view question,
   bool after_tool = false;
   for (int step = 0; step < 2; ++step) {
     const bool allow_tool = options_.tools && step == 0;
-    STEMMA_ASSIGN_OR_RETURN(Generation g,
-                            generate(messages, r.retrieved_ids, allow_tool, step, on_text));
+    Generation g;
+    if (options_.rerank && step == 0) {
+      STEMMA_ASSIGN_OR_RETURN(g, rank(messages, scored, allow_tool, on_text));
+    }
+    if (!g.ranked) {  // no ranking, a tool call, or the reply after a tool call
+      STEMMA_ASSIGN_OR_RETURN(g, generate(messages, r.retrieved_ids, allow_tool, step, on_text));
+    }
     if (g.parsed.kind == ParsedReply::Kind::kInvalid) r.valid_json = false;
     messages.push_back({"assistant", g.text});
     const ParsedReply parsed = g.parsed;

@@ -1,5 +1,8 @@
-// The FAQ bot: retrieval -> prompt in the trained format -> constrained generation on Stemma's
-// engine -> tool calls run by the demo's fake tools -> grounding check -> reply.
+// The FAQ bot: retrieval -> prompt in the trained format -> the model's first token decides
+// between a tool call and a reply -> a reply is chosen among the retrieved entries by the
+// model's likelihood of each and the retrieval ranking (reply_ranker.h), a tool call is
+// generated under the reply/tool-call constraint and run by the demo's fake tools -> reply.
+// With rerank off: constrained greedy generation -> grounding check -> reply.
 //
 //   auto bot = FaqBot::create({.model_path = "models/stemma-faq.gguf",
 //                              .faq_path = "demos/faq-bot/data/faq.json"});
@@ -25,6 +28,7 @@
 #include "demos/faq-bot/faq_retriever.h"
 #include "demos/faq-bot/reply.h"
 #include "demos/faq-bot/reply_constraint.h"
+#include "demos/faq-bot/reply_ranker.h"
 #include "engine/engine.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "sdk/chat/chat_store.h"
@@ -40,6 +44,9 @@ struct FaqBotOptions {
   bool constrain = true;  // generate under the reply/tool-call automaton
   bool grounding = true;  // replace ungrounded answers by the escalation
   bool tools = true;      // run tool calls (else a tool call ends the turn)
+  // Choose replies by likelihood + retrieval rank (reply_ranker.h) instead of greedy decoding.
+  bool rerank = true;
+  RankPolicy rank_policy;
   int64_t kv_memory_bytes = int64_t{128} << 20;
   std::string sessions_path;  // a ChatStore file to persist sessions in ("" = none)
 };
@@ -61,6 +68,9 @@ struct Generation {
   double ms = 0;
   double first_token_ms = 0;
   std::string tool_result;  // the tool message that followed, if it was a tool call
+  // Set when the reply was chosen by ranking (then `text` is the chosen reply, not sampled;
+  // `tokens` holds the one token the model was asked for to tell a reply from a tool call).
+  std::optional<RankedReply> ranked;
 };
 
 struct TurnResult {
@@ -104,9 +114,14 @@ class FaqBot {
 
  private:
   FaqBot() = default;
+  Result<std::vector<int32_t>> prompt_tokens(const std::vector<Message>& messages) const;
   Result<Generation> generate(const std::vector<Message>& messages,
                               const std::vector<std::string>& allowed_ids, bool allow_tool,
                               int index, const TextCallback& on_text);
+  // The ranked reply, or a Generation without `ranked` when the model starts a tool call.
+  Result<Generation> rank(const std::vector<Message>& messages,
+                          const std::vector<ScoredEntry>& retrieved, bool allow_tool,
+                          const TextCallback& on_text);
   Status persist(Session& session, size_t from_message);
 
   FaqBotOptions options_;

@@ -129,15 +129,22 @@ Result<std::unique_ptr<FaqRetriever>> FaqRetriever::create(std::vector<FaqEntry>
   sqlite3_finalize(ins);
   sqlite3_exec(r->db_, "COMMIT", nullptr, nullptr, nullptr);
   if (sqlite3_prepare_v2(r->db_,
-                         "SELECT id FROM faq WHERE faq MATCH ?1 "
+                         "SELECT id, bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0) FROM faq "
+                         "WHERE faq MATCH ?1 "
                          "ORDER BY bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0), rowid LIMIT ?2",
                          -1, &r->query_, nullptr) != SQLITE_OK) {
     return sqlite_error(r->db_, "prepare query");
   }
+  if (sqlite3_prepare_v2(r->db_, "SELECT rowid FROM faq WHERE faq MATCH ?1 LIMIT 1", -1, &r->probe_,
+                         nullptr) != SQLITE_OK) {
+    return sqlite_error(r->db_, "prepare probe");
+  }
+  r->vocabulary_ = std::make_unique<SpellingVocabulary>(r->entries_);
   return r;
 }
 
 FaqRetriever::~FaqRetriever() {
+  if (probe_ != nullptr) sqlite3_finalize(probe_);
   if (query_ != nullptr) sqlite3_finalize(query_);
   if (db_ != nullptr) sqlite3_close(db_);
 }
@@ -149,9 +156,44 @@ const FaqEntry* FaqRetriever::find(std::string_view id) const {
   return nullptr;
 }
 
+Result<bool> FaqRetriever::matches_anything(const std::string& term) const {
+  const std::string match = match_expression({term});
+  sqlite3_reset(probe_);
+  sqlite3_bind_text(probe_, 1, match.data(), static_cast<int>(match.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(probe_);
+  sqlite3_reset(probe_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_error(db_, "probe '" + match + "'");
+}
+
+Result<std::vector<std::string>> FaqRetriever::search_terms(std::string_view question) const {
+  std::vector<std::string> out;
+  for (std::string t : query_terms(question)) {
+    const bool all_digits = t.find_first_not_of("0123456789") == std::string::npos;
+    if (t.size() >= kMinCorrectedLength && !all_digits) {
+      STEMMA_ASSIGN_OR_RETURN(bool known, matches_anything(t));
+      if (!known) {
+        if (auto fixed = vocabulary_->best_edit(t)) t = std::move(*fixed);
+      }
+    }
+    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
 Result<std::vector<const FaqEntry*>> FaqRetriever::search(std::string_view question, int k) const {
+  STEMMA_ASSIGN_OR_RETURN(std::vector<ScoredEntry> scored, search_scored(question, k));
   std::vector<const FaqEntry*> out;
-  const std::string match = match_expression(query_terms(question));
+  for (const ScoredEntry& s : scored) out.push_back(s.entry);
+  return out;
+}
+
+Result<std::vector<ScoredEntry>> FaqRetriever::search_scored(std::string_view question,
+                                                             int k) const {
+  std::vector<ScoredEntry> out;
+  STEMMA_ASSIGN_OR_RETURN(std::vector<std::string> terms, search_terms(question));
+  const std::string match = match_expression(terms);
   if (match.empty() || k <= 0) return out;
   sqlite3_reset(query_);
   sqlite3_bind_text(query_, 1, match.data(), static_cast<int>(match.size()), SQLITE_TRANSIENT);
@@ -166,8 +208,11 @@ Result<std::vector<const FaqEntry*>> FaqRetriever::search(std::string_view quest
     }
     const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(query_, 0));
     const FaqEntry* e = find(text ? text : "");
-    if (e == nullptr) return Internal("FAQ index returned an unknown id");
-    out.push_back(e);
+    if (e == nullptr) {
+      sqlite3_reset(query_);
+      return Internal("FAQ index returned an unknown id");
+    }
+    out.push_back({e, sqlite3_column_double(query_, 1)});
   }
   sqlite3_reset(query_);
   return out;

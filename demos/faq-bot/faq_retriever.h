@@ -4,7 +4,10 @@
 //   CREATE VIRTUAL TABLE faq USING fts5(id UNINDEXED, title, question, answer, tags,
 //                                       tokenize = 'porter unicode61');   -- rows in FAQ order
 //   SELECT id FROM faq WHERE faq MATCH ?1
-//   ORDER BY bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0), rowid LIMIT 3;
+//   ORDER BY bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0), rowid LIMIT 5;
+//
+// The MATCH string ORs the question's query terms, each spelling-corrected (spelling.h) when it
+// is at least kMinCorrectedLength characters, not all digits, and matches no entry.
 //
 // It lives here and not in sdk/rag's RagStore on purpose: RagStore's table (title, heading,
 // body), its stop-word list and its fallback for all-stop-word questions are a general RAG
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "demos/faq-bot/faq_data.h"
+#include "demos/faq-bot/spelling.h"
 #include "engine/common/status.h"
 
 struct sqlite3;
@@ -27,7 +31,7 @@ struct sqlite3_stmt;
 
 namespace stemma::faqbot {
 
-inline constexpr int kRetrieveTopK = 3;
+inline constexpr int kRetrieveTopK = 5;
 
 // The query terms of a question: lower-cased, every [a-z0-9]+ in order, minus stop words and
 // repeats (Python's str.lower() semantics for the few non-ASCII letters that lower to ASCII).
@@ -35,6 +39,11 @@ std::vector<std::string> query_terms(std::string_view question);
 // `"t1" OR "t2" ...`; "" when there are no terms (then nothing is retrieved).
 std::string match_expression(const std::vector<std::string>& terms);
 bool is_query_stop_word(std::string_view lowercase_word);
+
+struct ScoredEntry {
+  const FaqEntry* entry = nullptr;
+  double bm25 = 0;  // SQLite's bm25() with the weights above: lower is a better match (< 0)
+};
 
 class FaqRetriever {
  public:
@@ -47,14 +56,25 @@ class FaqRetriever {
   Result<std::vector<const FaqEntry*>> search(std::string_view question,
                                               int k = kRetrieveTopK) const;
 
+  // The same, with each entry's bm25 score.
+  Result<std::vector<ScoredEntry>> search_scored(std::string_view question,
+                                                 int k = kRetrieveTopK) const;
+
+  // The terms search() ORs: query_terms(question), spelling-corrected, without repeats.
+  Result<std::vector<std::string>> search_terms(std::string_view question) const;
+
   const std::vector<FaqEntry>& entries() const { return entries_; }
   const FaqEntry* find(std::string_view id) const;
 
  private:
   FaqRetriever() = default;
+  Result<bool> matches_anything(const std::string& term) const;
+
   std::vector<FaqEntry> entries_;
+  std::unique_ptr<SpellingVocabulary> vocabulary_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* query_ = nullptr;
+  sqlite3_stmt* probe_ = nullptr;  // does one term match any entry
 };
 
 }  // namespace stemma::faqbot

@@ -49,6 +49,7 @@ const char* kUsage =
     "  --max-tokens N       tokens per assistant turn (default 200)\n"
     "  --no-constrain       sample without the reply automaton\n"
     "  --no-grounding       show answers even when they cite no retrieved entry\n"
+    "  --no-rerank          greedy replies instead of ranking the retrieved entries\n"
     "  --no-tools           do not run tool calls\n";
 
 int usage_error(const std::string& msg) {
@@ -108,6 +109,8 @@ bool parse_args(int argc, char** argv, Args* a, int* rc) {
       a->bot.grounding = false;
     } else if (k == "--no-tools") {
       a->bot.tools = false;
+    } else if (k == "--no-rerank") {
+      a->bot.rerank = false;
     } else {
       *rc = usage_error("unknown argument '" + k + "'");
       return false;
@@ -137,6 +140,13 @@ nlohmann::json turn_json(const TurnResult& t) {
                         {"cached_tokens", g.cached_tokens},
                         {"ms", g.ms}};
     if (!g.tool_result.empty()) j["tool_result"] = g.tool_result;
+    if (g.ranked) {
+      j["ranked"] = {{"ids", g.ranked->ids},
+                     {"bm25", g.ranked->bm25},
+                     {"logprobs", g.ranked->logprobs},
+                     {"escalate_logprob", g.ranked->escalate_logprob},
+                     {"chosen", g.ranked->chosen}};
+    }
     gens.push_back(std::move(j));
     prompt += g.prompt_tokens;
     cached += g.cached_tokens;
@@ -329,13 +339,18 @@ Status run_eval(FaqBot& bot, const Args& a) {
   out["cache_hit_rate"] = prompt ? static_cast<double>(cached) / static_cast<double>(prompt) : 0.0;
   out["constrained"] = bot.options().constrain;
   out["grounding"] = bot.options().grounding;
+  out["rerank"] = bot.options().rerank;
   std::printf("%s\n", out.dump(1).c_str());
   std::printf(
-      "held-out set: right FAQ entry cited %lld/%lld (%.1f%%; %.1f%% before the grounding "
-      "check), valid JSON %lld/%lld, out-of-scope escalated %lld/%lld, tool calls exact "
-      "%lld/%lld\n",
+      "eval: right FAQ entry cited %lld/%lld (held-out phrasings %lld/%lld, fresh phrasings "
+      "%lld/%lld; %.1f%%; %.1f%% before the grounding check), valid JSON %lld/%lld, "
+      "out-of-scope escalated %lld/%lld, tool calls exact %lld/%lld\n",
       static_cast<long long>(m["faq_cites_gold"].hit),
       static_cast<long long>(m["faq_cites_gold"].total),
+      static_cast<long long>(m["faq_cites_gold_held_out"].hit),
+      static_cast<long long>(m["faq_cites_gold_held_out"].total),
+      static_cast<long long>(m["faq_cites_gold_fresh"].hit),
+      static_cast<long long>(m["faq_cites_gold_fresh"].total),
       100.0 * static_cast<double>(m["faq_cites_gold"].hit) /
           static_cast<double>(std::max<int64_t>(1, m["faq_cites_gold"].total)),
       100.0 * static_cast<double>(m["faq_cites_gold_before_grounding"].hit) /

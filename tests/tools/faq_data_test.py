@@ -24,7 +24,7 @@ data = os.path.join(root, "demos", "faq-bot", "data")
 with tempfile.TemporaryDirectory() as tmp:
     subprocess.run([sys.executable, os.path.join(root, "tools", "train", "make_corpus.py"),
                     "--data", tmp], check=True, stdout=subprocess.DEVNULL)
-    for name in ("faq.json", "eval.json", "eval_prompts.jsonl"):
+    for name in ("faq.json", "eval.json", "dev.json", "eval_prompts.jsonl"):
         if open(os.path.join(tmp, name), "rb").read() != open(os.path.join(data, name), "rb").read():
             failures.append(f"{name} differs from what make_corpus.py makes")
 

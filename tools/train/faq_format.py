@@ -40,7 +40,9 @@ CHAT_TEMPLATE = (
 )
 
 NO_RESULTS = "(no results)"
-TOP_K = 3
+TOP_K = 5
+# Query terms at least this long that match nothing in the index are spelling-corrected.
+MIN_CORRECTED_LEN = 5
 
 ESCALATE_ANSWER = (
     "I could not find this in the Lumora FAQ, so I am passing your question to a support agent."
@@ -90,9 +92,30 @@ def query_terms(question):
     return seen
 
 
+def term_edits(term):
+    """Spellings one typing slip away from `term` that keep its first character: one character
+    left out, one of [a-z0-9] put in, or two neighbours swapped."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    out = set()
+    for i in range(1, len(term) + 1):
+        for c in alphabet:
+            out.add(term[:i] + c + term[i:])
+        if i < len(term):
+            out.add(term[:i] + term[i + 1:])
+        if i < len(term) - 1:
+            out.add(term[:i] + term[i + 1] + term[i] + term[i + 2:])
+    out.discard(term)
+    return out
+
+
 class Retriever:
     """SQLite FTS5 over the FAQ (title, question, answer, tags; tags are indexed, never shown),
-    ranked by bm25 with title and question weighted 2, answer and tags 1, ties by FAQ order."""
+    ranked by bm25 with title and question weighted 2, answer and tags 1, ties by FAQ order.
+
+    Query terms: query_terms(question), where a term of MIN_CORRECTED_LEN or more characters
+    (not all digits) that matches no entry is replaced by the FAQ word one slip away
+    (term_edits) that occurs most often in the FAQ's title, question, answer and tags (ties: the
+    smaller string); repeats are then dropped again."""
 
     def __init__(self, entries):
         self.db = sqlite3.connect(":memory:")
@@ -105,9 +128,37 @@ class Retriever:
             [(e["id"], e["title"], e["question"], e["answer"], e["tags"]) for e in entries],
         )
         self.by_id = {e["id"]: e for e in entries}
+        # Word counts over the searched text (stop words left out): the spelling vocabulary.
+        self.word_counts = {}
+        for e in entries:
+            for field in ("title", "question", "answer", "tags"):
+                for w in re.findall(r"[a-z0-9]+", e[field].lower()):
+                    if w not in STOPWORDS:
+                        self.word_counts[w] = self.word_counts.get(w, 0) + 1
+
+    def matches_anything(self, term):
+        row = self.db.execute("SELECT rowid FROM faq WHERE faq MATCH ? LIMIT 1",
+                              ('"' + term + '"',)).fetchone()
+        return row is not None
+
+    def corrected(self, term):
+        if len(term) < MIN_CORRECTED_LEN or term.isdigit() or self.matches_anything(term):
+            return term
+        known = [w for w in term_edits(term) if w in self.word_counts]
+        if not known:
+            return term
+        return min(known, key=lambda w: (-self.word_counts[w], w))
+
+    def search_terms(self, question):
+        out = []
+        for t in query_terms(question):
+            t = self.corrected(t)
+            if t not in out:
+                out.append(t)
+        return out
 
     def search(self, question, k=TOP_K):
-        terms = query_terms(question)
+        terms = self.search_terms(question)
         if not terms:
             return []
         match = " OR ".join('"' + t + '"' for t in terms)

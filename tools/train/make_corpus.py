@@ -26,13 +26,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import faq_content as C  # noqa: E402
 import faq_format as F  # noqa: E402
+import faq_paraphrases as P  # noqa: E402
 
-TRAIN_PREFIXES = ["", "", "", "", "", "Hi, ", "Hello! ", "Hey, ", "Quick question: ",
-                  "Please help: "]
-TRAIN_SUFFIXES = ["", "", "", "", "", " Thanks!", " Thank you.", " Any idea?"]
+TRAIN_PREFIXES = ["", "", "", "", "", "", "", "Hi, ", "Hello! ", "Hey, ", "Quick question: ",
+                  "Please help: ", "Hey team, ", "Excuse me, ", "I have a question: ",
+                  "Urgent: ", "Can you help? ", "Hello, "]
+TRAIN_SUFFIXES = ["", "", "", "", "", "", "", " Thanks!", " Thank you.", " Any idea?",
+                  " Thanks a lot.", " Please help.", " Many thanks!", " Thx"]
 EVAL_PREFIXES = ["", "", "", "Good morning, ", "Sorry to bother you, ", "Hi there! "]
 EVAL_SUFFIXES = ["", "", "", " Cheers.", " Appreciate it!"]
 CARRIERS = ["UPS", "FedEx", "USPS", "DHL"]
+# Training FAQ turns whose context is shuffled (so the model reads the entries instead of taking
+# the first), and whose gold entry is left out of the context (so it learns to escalate when the
+# retriever missed, which the retriever now rarely does on training phrasings).
+P_SHUFFLE_CONTEXT = 0.4
+P_DROP_GOLD = 0.1
 
 
 def fill(template, ctx):
@@ -103,33 +111,53 @@ def template_words(templates):
     return " ".join(words)
 
 
+def split_fresh(more, name):
+    """Splits one faq_paraphrases list (seeded by its name): one in five templates (at least
+    one) is held out for the fresh evaluation phrasings, the rest train."""
+    rng = random.Random("fresh:" + name)
+    held = set(rng.sample(range(len(more)), max(1, len(more) // 5)))
+    return ([t for i, t in enumerate(more) if i not in held],
+            [t for i, t in enumerate(more) if i in held])
+
+
 def build_faq():
-    """Returns (entries for faq.json, per-entry question templates)."""
+    """Returns (entries for faq.json, per-entry question templates).
+
+    Per entry: "train" (faq_content's training templates), "eval" (faq_content's held-out
+    templates), "more" (faq_paraphrases' templates kept for training) and "fresh" (the
+    faq_paraphrases templates held out). Training uses train + more; the search tags are the
+    words of train + more."""
     entries, templates = [], []
 
-    def add(category, title, question, answer, product, train, eval_):
+    def add(category, title, question, answer, product, train, eval_, more, fresh):
         entry = dict(id="faq-%03d" % (len(entries) + 1), title=title, question=question,
                      answer=answer, category=category, product=product,
-                     tags=template_words(train))
+                     tags=template_words(train + more))
         for field in ("title", "question", "answer"):
             assert '"' not in entry[field] and "\\" not in entry[field], entry
         entries.append(entry)
-        templates.append(dict(train=train, eval=eval_))
+        templates.append(dict(train=train, eval=eval_, more=more, fresh=fresh))
 
     for p in C.PRODUCTS:
         ctx = dict(p, P=p["name"])
         for intent in C.DEVICE_INTENTS:
             if "when" in intent and not intent["when"](p):
                 continue
+            more, fresh = split_fresh(P.DEVICE[intent["key"]], intent["key"])
             add(intent["category"], fill(intent["title"], ctx), fill(intent["q"], ctx),
                 fill(intent["a"](p), ctx), p["name"],
-                [(t, p) for t in intent["train"]], [(t, p) for t in intent["eval"]])
+                [(t, p) for t in intent["train"]], [(t, p) for t in intent["eval"]],
+                [(t, p) for t in more], [(t, p) for t in fresh])
         for key, cat, title, q, a, train, eval_ in C.EXTRA:
             if key != p["key"]:
                 continue
-            add(cat, title, q, a, p["name"], [(t, p) for t in train], [(t, p) for t in eval_])
+            more, fresh = split_fresh(P.ENTRY[title], title)
+            add(cat, title, q, a, p["name"], [(t, p) for t in train], [(t, p) for t in eval_],
+                [(t, p) for t in more], [(t, p) for t in fresh])
     for cat, title, q, a, train, eval_ in C.GENERAL:
-        add(cat, title, q, a, None, [(t, None) for t in train], [(t, None) for t in eval_])
+        more, fresh = split_fresh(P.ENTRY[title], title)
+        add(cat, title, q, a, None, [(t, None) for t in train], [(t, None) for t in eval_],
+            [(t, None) for t in more], [(t, None) for t in fresh])
     return entries, templates
 
 
@@ -202,7 +230,7 @@ class Builder:
         ]
 
     # --- eval ----------------------------------------------------------------------------
-    def make_eval(self, n_faq):
+    def make_eval(self, n_faq, n_fresh):
         rng = random.Random(1234)
         items = []
         order = list(range(len(self.entries)))
@@ -252,14 +280,46 @@ class Builder:
                               expected_tool_call={"name": "create_ticket",
                                                   "arguments": {"summary": issue}}))
             self.eval_questions.add(q.lower())
+        # Fresh phrasings (added with the second model, after the items above, so those kept
+        # their ids and text): questions from the faq_paraphrases templates held out of
+        # training, one entry each, in a seeded order.
+        rng = random.Random(4321)
+        order = list(range(len(self.entries)))
+        rng.shuffle(order)
+        for idx in order[:n_fresh]:
+            gold = self.entries[idx]
+            for _ in range(20):
+                q = style(question_for(rng.choice(self.templates[idx]["fresh"]), rng), rng,
+                          EVAL_PREFIXES, EVAL_SUFFIXES, 0.15)
+                if q.lower() not in self.eval_questions:
+                    break
+            retrieved = self.search(q)
+            items.append(dict(kind="faq", phrasing="fresh", question=q,
+                              gold_source_id=gold["id"],
+                              retrieved_ids=[e["id"] for e in retrieved],
+                              expected=json.loads(self.faq_reply(gold, retrieved)),
+                              gold_retrieved=any(e["id"] == gold["id"] for e in retrieved)))
+            self.eval_questions.add(q.lower())
         for i, it in enumerate(items):
             it["id"] = "eval-%03d" % (i + 1)
         return items
 
+    def make_dev(self):
+        """The development split's out-of-scope questions (as typed, no styling)."""
+        items = []
+        for i, q in enumerate(P.OUT_OF_SCOPE_DEV):
+            retrieved = self.search(q)
+            items.append(dict(id="dev-%03d" % (i + 1), kind="out_of_scope", question=q,
+                              gold_source_id=None, retrieved_ids=[e["id"] for e in retrieved],
+                              expected=json.loads(F.reply_json(F.ESCALATE_ANSWER, [], True))))
+            self.eval_questions.add(q.lower())
+        return items
+
     # --- training ------------------------------------------------------------------------
     def train_question(self, idx, rng):
+        pool = self.templates[idx]["train"] + self.templates[idx]["more"]
         for _ in range(50):
-            q = style(question_for(rng.choice(self.templates[idx]["train"]), rng), rng,
+            q = style(question_for(rng.choice(pool), rng), rng,
                       TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.12)
             if q.lower() not in self.eval_questions:
                 return q
@@ -272,12 +332,18 @@ class Builder:
             q = self.train_question(idx, rng)
             if q is None:
                 return None
-            retrieved = self.search(q)
+            gold = self.entries[idx]
+            retrieved = list(self.search(q))
+            if rng.random() < P_DROP_GOLD:
+                wider = self.retriever.search(q, F.TOP_K + 1)
+                retrieved = [e for e in wider if e["id"] != gold["id"]][:F.TOP_K]
+            if rng.random() < P_SHUFFLE_CONTEXT:
+                rng.shuffle(retrieved)
             return [("user", q), ("context", F.context_block(retrieved)),
-                    ("assistant", self.faq_reply(self.entries[idx], retrieved))]
+                    ("assistant", self.faq_reply(gold, retrieved))]
         if r < 0.88:
-            q = style(rng.choice(C.OUT_OF_SCOPE_TRAIN), rng, TRAIN_PREFIXES, TRAIN_SUFFIXES,
-                      0.1)
+            q = style(rng.choice(C.OUT_OF_SCOPE_TRAIN + P.OUT_OF_SCOPE_TRAIN_MORE), rng,
+                      TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.1)
             if q.lower() in self.eval_questions:
                 return None
             return [("user", q), ("context", F.context_block(self.search(q))),
@@ -287,9 +353,11 @@ class Builder:
             q = style(rng.choice(C.ORDER_TRAIN).replace("{oid}", oid), rng, TRAIN_PREFIXES,
                       TRAIN_SUFFIXES, 0.05)
             return self.order_turn(q, oid, rng)
-        issue = rng.choice(C.TICKET_ISSUES_TRAIN)
-        q = style(rng.choice(C.TICKET_TRAIN).replace("{issue}", issue), rng, [""],
-                  TRAIN_SUFFIXES, 0.0)
+        issue = rng.choice(C.TICKET_ISSUES_TRAIN + P.TICKET_ISSUES_TRAIN_MORE)
+        template = rng.choice(C.TICKET_TRAIN + P.TICKET_TRAIN_MORE)
+        q = style(expand(template, rng, {"issue": issue}), rng, [""], TRAIN_SUFFIXES, 0.0)
+        if q.lower() in self.eval_questions:
+            return None
         return self.ticket_turn(q, issue, rng)
 
     def conversation(self, rng):
@@ -324,12 +392,14 @@ def main():
     ap.add_argument("--train-out", default=None)
     ap.add_argument("--conversations", type=int, default=30000)
     ap.add_argument("--eval-faq", type=int, default=150)
+    ap.add_argument("--eval-fresh", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
 
     entries, templates = build_faq()
     b = Builder(entries, templates, args.seed)
-    eval_items = b.make_eval(args.eval_faq)
+    eval_items = b.make_eval(args.eval_faq, args.eval_fresh)
+    dev_items = b.make_dev()
 
     os.makedirs(args.data, exist_ok=True)
     with open(os.path.join(args.data, "faq.json"), "w") as f:
@@ -342,6 +412,12 @@ def main():
                    "retriever of docs/demo-model.md (retrieved_ids)", "items": eval_items},
                   f, indent=1, ensure_ascii=False)
         f.write("\n")
+    with open(os.path.join(args.data, "dev.json"), "w") as f:
+        json.dump({"generator": "tools/train/make_corpus.py",
+                   "note": "development split for tuning the demo (out-of-scope questions never "
+                   "used in training; with eval.json's held_out FAQ questions)",
+                   "items": dev_items}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
     with open(os.path.join(args.data, "eval_prompts.jsonl"), "w") as f:
         for it in eval_items:
             msgs = [{"role": "system", "content": F.SYSTEM_PROMPT},
@@ -351,12 +427,13 @@ def main():
                                ensure_ascii=False) + "\n")
 
     print(f"faq entries {len(entries)}; eval items {len(eval_items)}")
-    for phrasing in ("held_out", "seen"):
+    for phrasing in ("held_out", "fresh", "seen"):
         faq_items = [it for it in eval_items if it.get("phrasing") == phrasing]
         hits = sum(it["gold_retrieved"] for it in faq_items)
         top1 = sum(it["retrieved_ids"][:1] == [it["gold_source_id"]] for it in faq_items)
+        top3 = sum(it["gold_source_id"] in it["retrieved_ids"][:3] for it in faq_items)
         print(f"  eval faq questions, {phrasing} phrasing: {len(faq_items)}, retrieval "
-              f"recall@1 {top1}, recall@3 {hits}")
+              f"recall@1 {top1}, recall@3 {top3}, recall@{F.TOP_K} {hits}")
 
     if args.train_out:
         rng = random.Random(args.seed)

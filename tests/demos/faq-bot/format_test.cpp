@@ -1,7 +1,7 @@
 // The FAQ bot's prompt builder, retriever and reply handling against the training-time
 // references: eval_prompts.jsonl (made by tools/train/faq_format.py), eval.json's retrieved ids,
-// the HF greedy replies (trained-format JSON) and Python's own query_terms / json.dumps
-// (reference.jsonl, from make_reference.py).
+// the HF greedy replies (trained-format JSON) and Python's own query_terms, spelling-corrected
+// search terms, term_edits and json.dumps (reference.jsonl, from make_reference.py).
 #include <doctest/doctest.h>
 
 #include <map>
@@ -11,6 +11,8 @@
 #include "demos/faq-bot/faq_prompt.h"
 #include "demos/faq-bot/faq_retriever.h"
 #include "demos/faq-bot/reply.h"
+#include "demos/faq-bot/reply_ranker.h"
+#include "demos/faq-bot/spelling.h"
 #include "tests/demos/faq-bot/test_paths.h"
 
 using namespace stemma::faqbot;
@@ -41,7 +43,7 @@ TEST_CASE("prompt builder reproduces every eval prompt byte for byte") {
   auto retriever = make_retriever();
   auto items = eval_by_id();
   auto prompts = read_jsonl(kEvalPrompts);
-  REQUIRE(prompts.size() == 210);
+  REQUIRE(prompts.size() == kEvalItems);
   int same = 0;
   for (const auto& p : prompts) {
     const EvalItem& it = items.at(p["id"].get<std::string>());
@@ -58,10 +60,10 @@ TEST_CASE("prompt builder reproduces every eval prompt byte for byte") {
       CHECK(built == want);
     }
   }
-  CHECK(same == 210);
+  CHECK(same == static_cast<int>(kEvalItems));
 }
 
-TEST_CASE("retrieval returns the training-time top 3 for every eval question") {
+TEST_CASE("retrieval returns the training-time top 5 for every eval question") {
   auto retriever = make_retriever();
   auto items = eval_by_id();
   int same = 0, nonempty = 0;
@@ -75,15 +77,34 @@ TEST_CASE("retrieval returns the training-time top 3 for every eval question") {
     same += ids == it.retrieved_ids;
     nonempty += !ids.empty();
   }
-  CHECK(same == 210);
-  CHECK(nonempty > 150);  // the comparison is not vacuous
+  CHECK(same == static_cast<int>(kEvalItems));
+  CHECK(nonempty > 250);  // the comparison is not vacuous
 }
 
-TEST_CASE("query terms and JSON strings match the Python reference") {
+TEST_CASE("query terms, search terms, edits and JSON strings match the Python reference") {
   auto refs = read_jsonl(src("tests/demos/faq-bot/reference.jsonl"));
-  int questions = 0, strings = 0;
+  auto retriever = make_retriever();
+  int questions = 0, strings = 0, searches = 0, corrected = 0, edits = 0;
   for (const auto& r : refs) {
-    if (r.contains("question")) {
+    if (r.contains("search_question")) {
+      const std::string q = r["search_question"];
+      INFO("search question: " << q);
+      auto terms = retriever->search_terms(q);
+      REQUIRE(terms.ok());
+      CHECK(terms.value() == r["search_terms"].get<std::vector<std::string>>());
+      corrected += terms.value() != query_terms(q);
+      auto hits = retriever->search(q);
+      REQUIRE(hits.ok());
+      std::vector<std::string> ids;
+      for (const FaqEntry* e : hits.value()) ids.push_back(e->id);
+      CHECK(ids == r["retrieved"].get<std::vector<std::string>>());
+      ++searches;
+    } else if (r.contains("edit_word")) {
+      const std::string w = r["edit_word"];
+      INFO("edits of " << w);
+      CHECK(term_edits(w) == r["edits"].get<std::vector<std::string>>());
+      ++edits;
+    } else if (r.contains("question")) {
       const std::string q = r["question"];
       INFO("question: " << q);
       const auto terms = query_terms(q);
@@ -99,11 +120,14 @@ TEST_CASE("query terms and JSON strings match the Python reference") {
   }
   CHECK(questions >= 10);
   CHECK(strings >= 4);
+  CHECK(searches >= 6);
+  CHECK(corrected >= 4);  // the references exercise the correction
+  CHECK(edits >= 4);
 }
 
 TEST_CASE("the HF greedy replies parse, and re-serialize to the same trained-format text") {
   auto outs = read_jsonl(kHfGreedy);
-  REQUIRE(outs.size() == 210);
+  REQUIRE(outs.size() == kEvalItems);
   int answers = 0, tools = 0;
   for (const auto& o : outs) {
     const std::string text = o["output"];
@@ -194,4 +218,23 @@ TEST_CASE("fake tools return the trained result shapes, deterministically") {
   CHECK(ticket["status"] == "open");
   CHECK(ticket["ticket_id"].get<std::string>().starts_with("T-"));
   CHECK_FALSE(run_fake_tool("rm_rf", "{}").known_tool);
+}
+
+TEST_CASE("reply ranking: rank prior, escalation needs the model and a weak match") {
+  const RankPolicy p;  // the shipped settings
+  const std::vector<double> strong = {p.weak_match_bm25 - 1, -3, -2};
+  const std::vector<double> weak = {p.weak_match_bm25 + 1, -3, -2};
+  // Equal likelihoods: the retriever's order decides.
+  CHECK(choose_reply({-1, -1, -1}, -50, strong, p) == 0);
+  // A lower-ranked entry must win by more than rank_prior per rank.
+  CHECK(choose_reply({-10, -10 + p.rank_prior + 0.5, -40}, -50, strong, p) == 1);
+  CHECK(choose_reply({-10, -10 + p.rank_prior - 0.5, -40}, -50, strong, p) == 0);
+  CHECK(choose_reply({-10, -30, -10 + 2 * p.rank_prior + 0.5}, -50, strong, p) == 2);
+  // Escalation: only when the model prefers it (within the margin) and the match is weak.
+  const double likely = -10 + p.escalate_margin + 0.5;    // within the margin of the choice
+  const double unlikely = -10 + p.escalate_margin - 0.5;  // beyond it
+  CHECK(choose_reply({-10, -20, -30}, likely, weak, p) == -1);
+  CHECK(choose_reply({-10, -20, -30}, likely, strong, p) == 0);
+  CHECK(choose_reply({-10, -20, -30}, unlikely, weak, p) == 0);
+  CHECK(choose_reply({}, 0, {}, p) == -1);  // nothing retrieved
 }

@@ -1,5 +1,7 @@
-"""Writes reference.jsonl: query terms (tools/train/faq_format.query_terms) and json.dumps
-strings for tricky inputs, so the C++ port is checked against the Python reference.
+"""Writes reference.jsonl: query terms (tools/train/faq_format.query_terms), the retriever's
+spelling-corrected search terms over the committed FAQ (Retriever.search_terms), one-slip edits
+(term_edits) and json.dumps strings for tricky inputs, so the C++ port is checked against the
+Python reference.
 Run: python3 tests/demos/faq-bot/make_reference.py"""
 import json
 import os
@@ -23,6 +25,17 @@ questions = [
     "\ufb01re alarm \u2160 \uff21\uff22\uff23 x\u0130y",
     "tabs\tand\nnewlines\r\nand_underscores_123abc",
 ]
+# Typos of FAQ words, real words one slip from an FAQ word, digits, short words.
+search_questions = [
+    "how do i reset my termostat",
+    "my pluug is ofline, pasword reset?",
+    "smarrt lock sensitiivty and waranty",
+    "is the otdoor cameera wetherproof",
+    "bother boring tuning 123456 1234567 abcde",
+    "xqzvw lumoa spaeker phhone",
+    "Good morning, cheers",
+]
+edit_words = ["hub", "plug", "ab", "a1b2"]
 strings = [
     "plain",
     'quote " backslash \\ slash /',
@@ -35,6 +48,15 @@ with open(os.path.join(here, "reference.jsonl"), "w", encoding="utf-8") as f:
         f.write(json.dumps({"question": q, "terms": terms,
                             "match": " OR ".join('"' + t + '"' for t in terms)},
                            ensure_ascii=False) + "\n")
+    faq = json.load(open(os.path.join(here, "..", "..", "..", "demos", "faq-bot", "data",
+                                      "faq.json")))["entries"]
+    retriever = F.Retriever(faq)
+    for q in search_questions:
+        f.write(json.dumps({"search_question": q, "search_terms": retriever.search_terms(q),
+                            "retrieved": [e["id"] for e in retriever.search(q)]},
+                           ensure_ascii=False) + "\n")
+    for w in edit_words:
+        f.write(json.dumps({"edit_word": w, "edits": sorted(F.term_edits(w))}) + "\n")
     for s in strings:
         f.write(json.dumps({"string": s, "ascii": json.dumps(s),
                             "utf8": json.dumps(s, ensure_ascii=False)},

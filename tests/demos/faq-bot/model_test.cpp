@@ -1,19 +1,22 @@
 // The FAQ bot on the shipped GGUF (models/stemma-faq.gguf) in Stemma's CPU engine:
 // - greedy output equals HF transformers' greedy reply (same dequantized weights) token for
-//   token on a sample of eval prompts (set STEMMA_FAQ_ALL=1 to run all 210);
+//   token on a sample of eval prompts (set STEMMA_FAQ_ALL=1 to run all 310);
 // - replies generated under the constraint always parse as the reply schema / a tool call and
 //   cite only retrieved entries;
 // - multi-turn sessions are append-only, persist in the ChatStore and hit the radix cache;
 // - a second question in a new session reuses the system prompt's KV (cache hit);
-// - an order question runs lookup_order and feeds the result back.
+// - an order question runs lookup_order and feeds the result back;
+// - reply scores equal the sampled log-likelihood, and FAQ replies come from the ranking.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 
 #include "demos/faq-bot/faq_bot.h"
+#include "demos/faq-bot/reply_scorer.h"
 #include "tests/demos/faq-bot/test_paths.h"
 
 using namespace stemma;
@@ -212,4 +215,52 @@ TEST_CASE("an order question calls lookup_order and answers from its result") {
   CHECK(s.messages[4].content == r.generations[0].tool_result);
   CHECK(r.reply.kind == ParsedReply::Kind::kAnswer);
   CHECK(r.reply.answer.find("LM-204817") != std::string::npos);
+}
+
+TEST_CASE("reply scores are the model's log-likelihood, and ranking picks among them") {
+  FaqBot& bot = shared_bot();
+  const std::vector<Message> messages = {
+      {"system", kSystemPrompt}, {"user", "How do I reset my hub?"}, {"context", "(no results)"}};
+  // The greedy reply with the logprob of each sampled token...
+  SamplingOptions so;
+  so.temperature = 0;
+  so.max_tokens = 120;
+  so.logprobs = true;
+  auto out = bot.engine().generate(bot.encode_prompt(messages), so);
+  REQUIRE(out.ok());
+  std::vector<int32_t> ids = out.value().tokens;
+  REQUIRE(!ids.empty());
+  REQUIRE(ids.back() == bot.tokenizer().eos_id());
+  double sampled = 0;
+  for (float lp : out.value().logprobs) sampled += lp;
+  ids.pop_back();
+  auto text = bot.tokenizer().decode(ids);
+  REQUIRE(text.ok());
+  // ... equals the score of that reply (prompt logprobs over the same tokens).
+  auto scores = score_replies(bot.engine(), bot.tokenizer(),
+                              {{messages, text.value()}, {messages, "{\"answer\": \"x\"}"}});
+  REQUIRE(scores.ok());
+  MESSAGE("greedy reply: " << text.value() << " logprob " << sampled << ", scored "
+                           << scores.value()[0]);
+  CHECK(std::abs(scores.value()[0] - sampled) < 1e-3 * std::max(1.0, std::abs(sampled)));
+  CHECK(scores.value()[1] < scores.value()[0]);  // an untrained reply is less likely
+
+  // An FAQ question goes through the ranking: one candidate per retrieved entry, and the
+  // reply is the chosen entry's answer (or the escalation).
+  Session s = bot.new_session();
+  auto t = bot.ask(s, "How do I reset my hub?");
+  REQUIRE(t.ok());
+  REQUIRE(t.value().generations.size() == 1);
+  const Generation& g = t.value().generations[0];
+  REQUIRE(g.ranked.has_value());
+  CHECK(g.ranked->ids == t.value().retrieved_ids);
+  CHECK(g.ranked->logprobs.size() == g.ranked->ids.size());
+  CHECK(g.ranked->chosen == choose_reply(g.ranked->logprobs, g.ranked->escalate_logprob,
+                                         g.ranked->bm25, bot.options().rank_policy));
+  REQUIRE(g.ranked->chosen >= 0);
+  const FaqEntry* e = bot.retriever().find(g.ranked->ids[g.ranked->chosen]);
+  REQUIRE(e != nullptr);
+  CHECK(t.value().reply.answer == e->answer);
+  CHECK(t.value().reply.source_ids == std::vector<std::string>{e->id});
+  CHECK(e->title == "Factory reset the Lumora Hub");
 }

@@ -15,6 +15,8 @@ inline const std::string kFaq = src("demos/faq-bot/data/faq.json");
 inline const std::string kEval = src("demos/faq-bot/data/eval.json");
 inline const std::string kEvalPrompts = src("demos/faq-bot/data/eval_prompts.jsonl");
 inline const std::string kModel = src("models/stemma-faq.gguf");
+// eval.json: 150 FAQ questions, 40 out-of-scope, 20 tool requests, 100 fresh-phrasing questions.
+inline constexpr size_t kEvalItems = 310;
 inline const std::string kHfGreedy =
     std::string(STEMMA_FIXTURES_DIR) + "/faq-model/hf_greedy_q8_0_weights.jsonl";
 
