@@ -27,6 +27,9 @@ bool Dfa::matches(std::string_view bytes) const {
 bool Dfa::empty_language() const {
   if (num_states() == 0) return true;
   if (is_accepting(start)) return false;
+  for (size_t i = 0; i < call_rules.size(); ++i) {
+    if (call_target(start, i) != kDead) return false;
+  }
   for (int b = 0; b < 256; ++b) {
     if (step(start, static_cast<uint8_t>(b)) != kDead) return false;
   }
@@ -54,6 +57,7 @@ struct NfaEdge {
 struct NfaState {
   std::vector<int32_t> eps;
   std::vector<NfaEdge> edges;
+  std::vector<std::pair<int32_t, int32_t>> calls;  // (rule, to): grammar rule calls
 };
 
 struct Frag {
@@ -77,6 +81,11 @@ class NfaBuilder {
       case RegexKind::kEmpty: {
         int32_t s = add();
         return Frag{s, s};
+      }
+      case RegexKind::kRule: {
+        int32_t s = add(), e = add();
+        states_[s].calls.push_back({n.min, e});
+        return Frag{s, e};
       }
       case RegexKind::kChars: {
         int32_t s = add(), e = add();
@@ -196,6 +205,7 @@ Dfa prune_dead(const Dfa& in) {
   Dfa out;
   out.byte_class = in.byte_class;
   out.num_classes = k;
+  out.call_rules = in.call_rules;
   if (n == 0 || !live[in.start]) {  // empty language: one state, nothing accepted
     out.accepting.assign(1, 0);
     out.next.assign(k, Dfa::kDead);
@@ -325,6 +335,7 @@ Dfa minimize(const Dfa& in) {
   merged.start = blk[in.start];
   merged.byte_class = in.byte_class;
   merged.num_classes = k;
+  merged.call_rules = in.call_rules;
   merged.accepting.assign(num_blocks, 0);
   merged.next.assign(static_cast<size_t>(num_blocks) * k, Dfa::kDead);
   const int32_t sink_block = blk[sink];
@@ -369,7 +380,7 @@ Result<Dfa> build_dfa(const RegexAst& ast, const DfaOptions& options) {
     // Keep only states that matter for the future: those with byte edges, or the accept state.
     std::vector<int32_t> kept;
     for (int32_t s : set) {
-      if (!nfa[s].edges.empty() || s == accept) kept.push_back(s);
+      if (!nfa[s].edges.empty() || !nfa[s].calls.empty() || s == accept) kept.push_back(s);
     }
     std::sort(kept.begin(), kept.end());
     set = std::move(kept);
@@ -391,6 +402,23 @@ Result<Dfa> build_dfa(const RegexAst& ast, const DfaOptions& options) {
     }
     raw.num_classes = c + 1;
   }
+  // Rule calls get one column each after the byte classes.
+  std::vector<int32_t> call_column;  // by rule id, -1 when not called here
+  for (const NfaState& st : nfa) {
+    for (const auto& [rule, to] : st.calls) {
+      (void)to;
+      if (rule >= static_cast<int32_t>(call_column.size())) call_column.resize(rule + 1, -1);
+      if (call_column[rule] < 0) {
+        call_column[rule] = 0;
+        raw.call_rules.push_back(rule);
+      }
+    }
+  }
+  std::sort(raw.call_rules.begin(), raw.call_rules.end());
+  for (size_t i = 0; i < raw.call_rules.size(); ++i) {
+    call_column[raw.call_rules[i]] = raw.num_classes + static_cast<int32_t>(i);
+  }
+  raw.num_classes += static_cast<int32_t>(raw.call_rules.size());
   const int32_t k = raw.num_classes;
   struct VecHash {
     size_t operator()(const std::vector<int32_t>& v) const {
@@ -421,6 +449,7 @@ Result<Dfa> build_dfa(const RegexAst& ast, const DfaOptions& options) {
           targets[c].push_back(e.to);
         }
       }
+      for (const auto& [rule, to] : nfa[s].calls) targets[call_column[rule]].push_back(to);
     }
     for (int32_t c = 0; c < k; ++c) {
       if (targets[c].empty()) continue;
@@ -440,6 +469,12 @@ Result<Dfa> build_dfa(const RegexAst& ast, const DfaOptions& options) {
   }
   Dfa pruned = prune_dead(raw);
   if (!options.minimize || pruned.empty_language()) return pruned;
+  return minimize(pruned);
+}
+
+Dfa prune_and_minimize(const Dfa& dfa, bool minimize_states) {
+  Dfa pruned = prune_dead(dfa);
+  if (!minimize_states || pruned.empty_language()) return pruned;
   return minimize(pruned);
 }
 

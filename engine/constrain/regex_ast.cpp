@@ -281,6 +281,8 @@ class Parser {
           while (!at_end() && peek() != '>') ++pos_;
           if (at_end()) return error("unterminated group name");
           ++pos_;
+        } else if (k == '&' && options_.num_rules > 0) {
+          return parse_rule_call();
         } else if (k == '=' || k == '!') {
           return unsupported("lookahead");
         } else {
@@ -309,6 +311,23 @@ class Parser {
     CodepointSet set;
     set.add(c, c);
     return chars(std::move(set));
+  }
+
+  // After "(?": reads "&k)" and makes a call of rule k.
+  Result<int32_t> parse_rule_call() {
+    ++pos_;  // '&'
+    int32_t k = 0;
+    if (!parse_number(&k)) return error("rule call (?&k) without a rule number");
+    if (at_end() || peek() != ')') return error("missing ')' after a rule call");
+    ++pos_;
+    if (k >= options_.num_rules) {
+      return error("rule call (?&" + std::to_string(k) + ") names no rule (there are " +
+                   std::to_string(options_.num_rules) + ")");
+    }
+    RegexNode n;
+    n.kind = RegexKind::kRule;
+    n.min = k;
+    return add(std::move(n));
   }
 
   Status parse_hex(size_t digits, uint32_t* out) {
@@ -545,6 +564,9 @@ void print_node(const RegexAst& ast, int32_t id, std::string* out) {
         print_node(ast, n.children[i], out);
       }
       *out += ")";
+      return;
+    case RegexKind::kRule:
+      *out += "(?&" + std::to_string(n.min) + ")";
       return;
     case RegexKind::kRepeat:
       *out += "(?:";

@@ -41,6 +41,7 @@ enum class RegexKind : uint8_t {
   kConcat,   // children in order
   kAlt,      // any one child
   kRepeat,   // child repeated [min, max] times; max < 0 means unbounded
+  kRule,     // a call of grammar rule `min` (written (?&k)): only in grammar rule bodies
 };
 
 struct RegexNode {
@@ -63,6 +64,9 @@ struct RegexParseOptions {
   // ECMAScript patterns search anywhere unless anchored; when set, a pattern without `^`/`$`
   // gets `restrict_chars*` on the unanchored side(s).
   bool search_semantics = false;
+  // Grammar rule bodies: `(?&k)` (PCRE's subroutine-call syntax) calls rule k, 0 <= k <
+  // num_rules. Off (the default), `(?&` is refused like other group flags.
+  int32_t num_rules = 0;
 };
 
 // Parses `pattern`. Full-match semantics: a leading `^` and trailing `$` are accepted and mean
