@@ -45,16 +45,24 @@ void ThreadPool::run(int64_t num_tasks, TaskFn fn, void* ctx) {
     for (int64_t t = 0; t < num_tasks; ++t) fn(ctx, t, 0);
     return;
   }
-  // Workers still inside the previous job (late risers that found no task) must leave it first.
-  while (active_workers_.load(std::memory_order_acquire) != 0) STEMMA_CPU_RELAX();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
+  // Workers still inside the previous job (late risers that found no task) must leave it
+  // first. The check is made under the mutex because workers join a job under it: checked
+  // outside, a late riser could take the lock in between, read the previous job (whose context
+  // is gone) and then drain it with the counters reset for this one.
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (active_workers_.load(std::memory_order_acquire) != 0) {
+      lock.unlock();
+      STEMMA_CPU_RELAX();
+      continue;
+    }
     fn_ = fn;
     ctx_ = ctx;
     num_tasks_ = num_tasks;
     next_task_.store(0, std::memory_order_relaxed);
     done_tasks_.store(0, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
+    break;
   }
   wake_.notify_all();
   drain(fn, ctx, num_tasks, 0);

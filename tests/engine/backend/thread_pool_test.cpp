@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "engine/backend/cpu/thread_pool.h"
@@ -36,4 +39,36 @@ TEST_CASE("parallel_for spreads work over the workers") {
     if (thread == 1) by_worker.fetch_add(1);
   });
   CHECK(by_worker.load() > 0);
+}
+
+namespace {
+
+// One job of a kind: adds kAdd to each task's slot. Every kind's lambda has the same layout and
+// lives at the same stack address, so a worker that ran a finished job's function on the next
+// job's context would add the wrong amount (or touch the wrong tasks).
+template <int kAdd>
+void add_job(ThreadPool& pool, std::vector<int>& slots, int64_t n) {
+  pool.parallel_for(n, [&slots](int64_t task, int) { slots[static_cast<size_t>(task)] += kAdd; });
+}
+
+}  // namespace
+
+TEST_CASE("back-to-back jobs never run a finished job's function (late workers)") {
+  ThreadPool pool(3);
+  std::vector<int> slots(4, 0);
+  int bad = 0;
+  for (int rep = 0; rep < 20000 && bad == 0; ++rep) {
+    const int64_t n = 2 + rep % 3;
+    std::fill(slots.begin(), slots.end(), 0);
+    if (rep % 2 == 0) {
+      add_job<1>(pool, slots, n);
+      for (int64_t t = 0; t < n; ++t) bad += slots[static_cast<size_t>(t)] != 1;
+    } else {
+      add_job<1000>(pool, slots, n);
+      for (int64_t t = 0; t < n; ++t) bad += slots[static_cast<size_t>(t)] != 1000;
+    }
+    // Now and then let the workers fall asleep, so the next job has to wake them (late risers).
+    if (rep % 97 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  CHECK(bad == 0);
 }
