@@ -37,6 +37,7 @@ int run_constrain_check(const Args& args) {
   if (*depth < 0 || *depth > 16) return fail(InvalidArgument("--max-recursion must be in [0, 16]"));
   options.whitespace = static_cast<int>(*ws);
   options.max_recursion_depth = static_cast<int>(*depth);
+  options.recursion = sc::JsonRecursion::kUnroll;  // this command reports one DFA
 
   auto t0 = Clock::now();
   if (args.has("schema")) {

@@ -393,9 +393,7 @@ Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_reg
 Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_json_schema(
     std::string_view schema_json, const constrain::JsonSchemaOptions& options) {
   std::string schema(schema_json);
-  const std::string key = "schema " + std::to_string(options.whitespace) + " " +
-                          std::to_string(options.max_recursion_depth) + " " +
-                          std::to_string(options.any_value_depth) + "\n" + schema;
+  const std::string key = "schema " + options.cache_key() + "\n" + schema;
   return impl_->compile(key, [&](std::shared_ptr<const constrain::TokenIndex> i) {
     return constrain::CompiledConstraint::from_json_schema(schema, std::move(i), options);
   });

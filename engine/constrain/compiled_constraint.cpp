@@ -7,6 +7,20 @@ CompiledConstraint::CompiledConstraint(Dfa dfa, std::shared_ptr<const TokenIndex
   masks_.resize(dfa_.num_states());
 }
 
+CompiledConstraint::CompiledConstraint(Grammar grammar, std::shared_ptr<const TokenIndex> index)
+    : grammar_(std::move(grammar)), index_(std::move(index)) {
+  frames_.resize(static_cast<size_t>(grammar_->total_states()));
+}
+
+Result<std::shared_ptr<const CompiledConstraint>> CompiledConstraint::from_grammar(
+    const GrammarSource& source, std::shared_ptr<const TokenIndex> index,
+    const GrammarOptions& options) {
+  if (!index) return InvalidArgument("constraint: no vocabulary index");
+  auto grammar = compile_grammar(source, options);
+  if (!grammar.ok()) return grammar.status();
+  return std::make_shared<const CompiledConstraint>(std::move(*grammar), std::move(index));
+}
+
 Result<std::shared_ptr<const CompiledConstraint>> CompiledConstraint::from_regex(
     std::string_view regex, std::shared_ptr<const TokenIndex> index) {
   if (!index) return InvalidArgument("constraint: no vocabulary index");
@@ -22,6 +36,19 @@ Result<std::shared_ptr<const CompiledConstraint>> CompiledConstraint::from_json_
   auto regex = json_schema_to_regex(schema_json, options);
   if (!regex.ok()) return regex.status();
   STEMMA_RETURN_IF_ERROR(regex->status());
+  if (regex->is_grammar()) {
+    GrammarSource source;
+    source.root = regex->regex;
+    for (const SchemaRule& r : regex->rules) {
+      source.rules.push_back(r.regex);
+      source.names.push_back(r.name);
+    }
+    GrammarOptions go;
+    go.max_stack_depth = options.max_stack_depth;
+    auto c = from_grammar(source, std::move(index), go);
+    if (!c.ok()) return c.status().with_context("JSON Schema");
+    return c;
+  }
   auto c = from_regex(regex->regex, std::move(index));
   if (!c.ok()) return c.status().with_context("JSON Schema");
   return c;
@@ -63,6 +90,44 @@ void CompiledConstraint::compute_mask(int32_t state, TokenMask* out) const {
   }
 }
 
+const FrameTokens& CompiledConstraint::frame_tokens(int32_t rule, int32_t state) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = frames_[static_cast<size_t>(grammar_->state_offset(rule) + state)];
+  if (!slot) {
+    slot = std::make_unique<FrameTokens>(classify_frame_tokens(*grammar_, *index_, rule, state));
+    ++cached_;
+  }
+  return *slot;
+}
+
+int32_t CompiledConstraint::bytes_to_accept(int32_t state) const {
+  std::call_once(dist_once_, [&] {
+    // Breadth-first from the accepting states over reversed byte edges.
+    const int32_t n = dfa_.num_states(), k = dfa_.num_classes;
+    std::vector<std::vector<int32_t>> rev(static_cast<size_t>(n));
+    for (int32_t s = 0; s < n; ++s) {
+      for (int32_t c = 0; c < k; ++c) {
+        const int32_t t = dfa_.next[static_cast<size_t>(s) * k + c];
+        if (t >= 0) rev[static_cast<size_t>(t)].push_back(s);
+      }
+    }
+    dist_.assign(static_cast<size_t>(n), -1);
+    std::vector<int32_t> queue;
+    for (int32_t s = 0; s < n; ++s) {
+      if (dfa_.is_accepting(s)) dist_[static_cast<size_t>(s)] = 0, queue.push_back(s);
+    }
+    for (size_t i = 0; i < queue.size(); ++i) {
+      for (int32_t p : rev[static_cast<size_t>(queue[i])]) {
+        if (dist_[static_cast<size_t>(p)] < 0) {
+          dist_[static_cast<size_t>(p)] = dist_[static_cast<size_t>(queue[i])] + 1;
+          queue.push_back(p);
+        }
+      }
+    }
+  });
+  return dist_[static_cast<size_t>(state)];
+}
+
 const TokenMask& CompiledConstraint::mask(int32_t state) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::unique_ptr<TokenMask>& slot = masks_[state];
@@ -92,6 +157,12 @@ size_t CompiledConstraint::cached_masks() const {
 }
 
 void CompiledConstraint::precompute_all_masks() const {
+  if (grammar_) {
+    for (int32_t r = 0; r < grammar_->num_rules(); ++r) {
+      for (int32_t s = 0; s < grammar_->rule(r).num_states(); ++s) (void)frame_tokens(r, s);
+    }
+    return;
+  }
   for (int32_t s = 0; s < dfa_.num_states(); ++s) (void)mask(s);
 }
 

@@ -81,14 +81,58 @@ std::string dump_compact(const Json& v) {
   return v.dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
 }
 
+// A regex in which rule calls (?&k) stand for any string: a superset of its language, so
+// that disjoint supersets prove the branches of a recursive oneOf disjoint.
+Result<Dfa> superset_dfa(const std::string& regex) {
+  RegexParseOptions po;
+  po.num_rules = 1 << 30;
+  auto ast = parse_regex(regex, po);
+  if (!ast.ok()) return ast.status();
+  const size_t n = ast->nodes.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (ast->nodes[i].kind != RegexKind::kRule) continue;
+    RegexNode any;
+    any.kind = RegexKind::kChars;
+    any.chars.add(0, 0x10FFFF);
+    ast->nodes.push_back(std::move(any));
+    RegexNode& star = ast->nodes[i];
+    star.kind = RegexKind::kRepeat;
+    star.children = {static_cast<int32_t>(ast->nodes.size() - 1)};
+    star.min = 0;
+    star.max = -1;
+  }
+  return build_dfa(*ast);
+}
+
 class Translator {
  public:
-  Translator(const Json& root, const JsonSchemaOptions& options) : root_(root), options_(options) {
+  // With `recursive` (keys of the $refs that recur, found by a first pass): grammar mode, each
+  // of them becomes a rule. Without: a $ref met again inside itself is recorded in
+  // `recurring` (and stands for nothing) when options.recursion is kGrammar, or unrolled.
+  Translator(const Json& root, const JsonSchemaOptions& options,
+             const std::set<std::string>* recursive = nullptr)
+      : root_(root), options_(options), recursive_(recursive) {
     if (options.whitespace > 0) ws_ = "[ \\t\\n]{0," + std::to_string(options.whitespace) + "}";
   }
 
   std::vector<std::string> unsupported;
   std::vector<std::string> notes;
+  std::set<std::string> recurring;  // first pass: the $ref keys met inside themselves
+  std::vector<SchemaRule> rules;
+
+  // Grammar mode: translates the bodies of the rules made so far (which may make more).
+  Status translate_rules() {
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const Json body = pending_[i].body;
+      const std::string key = pending_[i].key, path = pending_[i].path;
+      stack_.assign(1, key);
+      auto r = value(body, path);
+      stack_.clear();
+      if (!r.ok()) return r.status();
+      rules[i].regex = *r;
+    }
+    return OkStatus();
+  }
 
   Result<std::string> value(const Json& schema, const std::string& path) {
     if (++nesting_ > 200) {
@@ -297,6 +341,7 @@ class Translator {
     std::string ref = schema["$ref"].get<std::string>();
     auto target = resolve(ref, path);
     if (!target.ok()) return keep_going(target.status(), path);
+    if (options_.recursion == JsonRecursion::kGrammar) return ref_call(schema, ref, **target, path);
     int& depth = ref_depth_[ref];
     if (depth >= options_.max_recursion_depth) {
       std::string note = "recursion through " + ref + " closed at depth " +
@@ -316,6 +361,51 @@ class Translator {
     --depth;
     return out;
   }
+
+  // Grammar mode: a $ref that recurs is a call of its rule; any other is inlined (as in a
+  // plain regex). The key is the $ref plus its sibling keywords, which change its meaning.
+  Result<std::string> ref_call(const Json& schema, const std::string& ref, const Json& target,
+                               const std::string& path) {
+    Json rest = without(schema, "$ref");
+    const bool plain = only_annotations(rest);
+    std::string key = ref;
+    if (!plain) {
+      Json validating = Json::object();
+      for (auto it = rest.begin(); it != rest.end(); ++it) {
+        if (!kAnnotations.count(it.key())) validating[it.key()] = it.value();
+      }
+      key += " " + dump_compact(validating);
+    }
+    auto body = [&]() -> Result<Json> {
+      if (plain) return target;
+      return merge(target, rest, path);
+    };
+    auto id = rule_ids_.find(key);
+    if (id != rule_ids_.end()) return call(id->second);
+    const bool on_stack = std::find(stack_.begin(), stack_.end(), key) != stack_.end();
+    if (recursive_ == nullptr && on_stack) {
+      recurring.insert(key);
+      return std::string(jr::kNothing);
+    }
+    if (recursive_ != nullptr && (on_stack || recursive_->count(key))) {
+      auto b = body();
+      if (!b.ok()) return keep_going(b.status(), path);
+      const int32_t k = static_cast<int32_t>(rules.size());
+      rule_ids_[key] = k;
+      rules.push_back({key, ""});
+      pending_.push_back({key, *b, plain ? ref : path});
+      notes.push_back("recursion through " + key + ": grammar rule " + std::to_string(k));
+      return call(k);
+    }
+    auto b = body();
+    if (!b.ok()) return keep_going(b.status(), path);
+    stack_.push_back(key);
+    auto out = value(*b, plain ? ref : path);
+    stack_.pop_back();
+    return out;
+  }
+
+  static std::string call(int32_t rule) { return "(?&" + std::to_string(rule) + ")"; }
 
   Result<std::string> union_value(const Json& schema, const char* key, const std::string& path) {
     const Json& branches = schema[key];
@@ -338,11 +428,13 @@ class Translator {
       if (!r.ok()) return r.status();
       alts.push_back(*r);
     }
-    if (std::string(key) == "oneOf" && alts.size() > 1 && unsupported.empty()) {
+    if (std::string(key) == "oneOf" && alts.size() > 1 && unsupported.empty() &&
+        recurring.empty()) {
       // oneOf fails when two branches match; an alternation is exact only for disjoint ones.
+      // Branches that call grammar rules are checked through a superset of their language.
       std::vector<Dfa> dfas;
       for (const std::string& a : alts) {
-        auto d = compile_regex(a);
+        auto d = recursive_ ? superset_dfa(a) : compile_regex(a);
         if (!d.ok()) return d.status();
         dfas.push_back(std::move(*d));
       }
@@ -671,10 +763,20 @@ class Translator {
     return open + seq + close;
   }
 
+  struct PendingRule {
+    std::string key;
+    Json body;
+    std::string path;
+  };
+
   const Json& root_;
   const JsonSchemaOptions& options_;
+  const std::set<std::string>* recursive_;
   std::string ws_;
-  std::map<std::string, int> ref_depth_;
+  std::map<std::string, int> ref_depth_;  // kUnroll
+  std::vector<std::string> stack_;        // kGrammar: $ref keys being inlined
+  std::map<std::string, int32_t> rule_ids_;
+  std::vector<PendingRule> pending_;
   int nesting_ = 0;
 };
 
@@ -718,14 +820,37 @@ Result<SchemaRegex> json_schema_to_regex(std::string_view schema_json,
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("schema is not valid JSON: ") + e.what());
   }
-  Translator t(root, options);
-  auto regex = t.value(root, "#");
+  if (options.max_stack_depth < 2) {
+    return InvalidArgument("JSON Schema: max_stack_depth must be at least 2");
+  }
+  Translator first(root, options);
+  auto regex = first.value(root, "#");
   if (!regex.ok()) return regex.status();
   SchemaRegex out;
-  out.unsupported = std::move(t.unsupported);
-  out.notes = std::move(t.notes);
-  if (out.unsupported.empty()) out.regex = std::move(*regex);
+  if (first.recurring.empty()) {  // no $ref cycle (or unrolled): one regex
+    out.unsupported = std::move(first.unsupported);
+    out.notes = std::move(first.notes);
+    if (out.unsupported.empty()) out.regex = std::move(*regex);
+    return out;
+  }
+  // $ref cycles: again, with every recurring $ref as a grammar rule.
+  Translator second(root, options, &first.recurring);
+  regex = second.value(root, "#");
+  if (!regex.ok()) return regex.status();
+  STEMMA_RETURN_IF_ERROR(second.translate_rules());
+  out.unsupported = std::move(second.unsupported);
+  out.notes = std::move(second.notes);
+  if (out.unsupported.empty()) {
+    out.regex = std::move(*regex);
+    out.rules = std::move(second.rules);
+  }
   return out;
+}
+
+std::string JsonSchemaOptions::cache_key() const {
+  return std::to_string(whitespace) + " " + std::to_string(static_cast<int>(recursion)) + " " +
+         std::to_string(max_recursion_depth) + " " + std::to_string(max_stack_depth) + " " +
+         std::to_string(any_value_depth);
 }
 
 }  // namespace stemma::constrain

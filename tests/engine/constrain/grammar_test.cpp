@@ -1,8 +1,12 @@
 // Grammars (rules with calls) and the pushdown executor, checked against independent
 // references: a stack-based recognizer of nested brackets, a brute-force language of an
-// ambiguous grammar, and the inlined regex of a grammar without recursion.
+// ambiguous grammar, and the inlined regex of a grammar without recursion. Then grammar token
+// masks against a direct byte-by-byte simulation of every token.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
@@ -257,4 +261,199 @@ TEST_CASE("grammar: bytes_to_end is the shortest completion (calls weighted by t
     REQUIRE(x.accept_bytes(prefix).ok());
     CHECK_MESSAGE(x.bytes_to_end() == shortest(x), prefix);
   }
+}
+
+namespace {
+
+// The direct check of one token: its bytes fed to the matcher one at a time (then undone).
+bool direct_allows(sc::PushdownMatcher& m, const std::string& bytes) {
+  size_t n = 0;
+  while (n < bytes.size() && m.accept_bytes(std::string_view(&bytes[n], 1)).ok()) ++n;
+  REQUIRE(m.rollback(n).ok());
+  return n == bytes.size() && !bytes.empty();
+}
+
+// Compares every bit of the state's mask with the direct check; returns mismatches.
+int32_t mask_mismatches(const sc::ConstraintState& st, sc::PushdownMatcher& m,
+                        const std::vector<int32_t>* only = nullptr) {
+  const sc::TokenMask* mask = st.current_mask();
+  REQUIRE(mask);
+  const sc::TokenIndex& index = st.constraint().index();
+  const sc::Vocabulary& v = index.vocab();
+  int32_t bad = 0;
+  auto check = [&](int32_t id) {
+    bool expect;
+    if (index.is_eos(id)) {
+      expect = m.can_end();
+    } else if (v.special[id]) {
+      expect = false;
+    } else {
+      expect = direct_allows(m, v.tokens[id]);
+    }
+    if (mask->test(id) != expect) ++bad;
+  };
+  if (only) {
+    for (int32_t id : *only) check(id);
+  } else {
+    for (int32_t id = 0; id < v.size(); ++id) check(id);
+  }
+  return bad;
+}
+
+std::vector<std::shared_ptr<const sc::CompiledConstraint>> recursive_constraints(
+    std::shared_ptr<const sc::TokenIndex> index) {
+  std::vector<std::shared_ptr<const sc::CompiledConstraint>> out;
+  for (const std::string& f : all_schema_files()) {
+    auto c = sc::CompiledConstraint::from_json_schema(read_file(fixtures_dir() + "/schemas/" + f),
+                                                      index);
+    REQUIRE_MESSAGE(c.ok(), f << ": " << c.status().to_string());
+    if ((*c)->is_grammar()) out.push_back(*c);
+  }
+  // Hand-made grammars: nested brackets (nullable rule), an ambiguous start, and a rule that
+  // may end inside a number (tokens like "7]," end it partway: context-dependent).
+  for (auto src : {sc::GrammarSource{"(?&0)", {R"((?:\((?&0)\)|\[(?&0)\]|[a-c])*)"}, {}},
+                   sc::GrammarSource{"(?&0)x|(?&1)y", {"a(?&0)?b", "a+b+"}, {}},
+                   sc::GrammarSource{"(?&0)", {R"([0-9]+|\[(?:(?&0)(?:,(?&0))*)?\])"}, {}}}) {
+    auto c = sc::CompiledConstraint::from_grammar(src, index);
+    REQUIRE_MESSAGE(c.ok(), c.status().to_string());
+    out.push_back(*c);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("grammar masks equal a direct byte-by-byte check of every token (synthetic vocab)") {
+  auto index = synthetic_index();
+  std::mt19937 rng(41);
+  int64_t positions = 0;
+  for (const auto& c : recursive_constraints(index)) {
+    for (int run = 0; run < 3; ++run) {
+      sc::ConstraintState st(c);
+      sc::PushdownMatcher m(c->grammar());
+      for (int step = 0; step < 120 && !st.is_finished(); ++step) {
+        REQUIRE(mask_mismatches(st, m) == 0);
+        ++positions;
+        // Prefer tokens that go deeper for a while, then any allowed token.
+        std::vector<int32_t> allowed;
+        const sc::TokenMask* mask = st.current_mask();
+        for (int32_t id = 0; id < index->size(); ++id) {
+          if (mask->test(id) && !index->is_eos(id)) allowed.push_back(id);
+        }
+        if (allowed.empty()) break;
+        int32_t pick = allowed[rng() % allowed.size()];
+        if (step < 60) {
+          int32_t best = -1;
+          for (int k = 0; k < 8; ++k) {
+            const int32_t t = allowed[rng() % allowed.size()];
+            REQUIRE(st.accept_token(t).ok());
+            if (st.stack_depth() > best) best = st.stack_depth(), pick = t;
+            REQUIRE(st.rollback(1).ok());
+          }
+        }
+        REQUIRE(st.accept_token(pick).ok());
+        REQUIRE(m.accept_bytes(index->vocab().tokens[pick]).ok());
+      }
+    }
+  }
+  CHECK(positions > 5000);
+}
+
+TEST_CASE("grammar masks equal a direct check on the Llama 3 vocabulary (deep positions)") {
+  auto index = real_index("llama3");
+  if (!index) {
+    MESSAGE("skipped: .assets/tokenizers/llama3/tokenizer.json is absent");
+    return;
+  }
+  sc::LongestMatchEncoder encoder(index);
+  std::ifstream in(fixtures_dir() + "/deep_instances.jsonl");
+  std::string line;
+  std::map<std::string, std::shared_ptr<const sc::CompiledConstraint>> compiled;
+  std::mt19937 rng(7);
+  int checked = 0, instance = 0;
+  while (std::getline(in, line)) {
+    if (instance++ % 9 != 0) continue;  // a spread of schemas and depths
+    auto j = nlohmann::json::parse(line);
+    const std::string file = j["schema"], text = j["text"];
+    auto& c = compiled[file];
+    if (!c) {
+      c = sc::CompiledConstraint::from_json_schema(read_file(fixtures_dir() + "/schemas/" + file),
+                                                   index)
+              .value();
+    }
+    sc::ConstraintState st(c);
+    sc::PushdownMatcher m(c->grammar());
+    const std::vector<int32_t> ids = encoder.encode(text);
+    for (size_t t = 0; t < ids.size(); ++t) {
+      if (t % 11 == 3 || t + 1 == ids.size()) {
+        // Every token at some positions; a random tenth of them elsewhere (still exact).
+        REQUIRE_MESSAGE(mask_mismatches(st, m) == 0, file << " at token " << t);
+        ++checked;
+      } else if (t % 11 == 7) {
+        std::vector<int32_t> sample;
+        for (int k = 0; k < 4000; ++k)
+          sample.push_back(static_cast<int32_t>(rng() % index->size()));
+        REQUIRE_MESSAGE(mask_mismatches(st, m, &sample) == 0, file << " at token " << t);
+      }
+      REQUIRE(st.accept_token(ids[t]).ok());
+      REQUIRE(m.accept_bytes(index->vocab().tokens[ids[t]]).ok());
+    }
+    CHECK(st.can_end());
+  }
+  CHECK(checked >= 20);
+}
+
+TEST_CASE("ConstraintState over a grammar: EOS, rollback, jump-forward through pops") {
+  auto index = synthetic_index();
+  auto c =
+      sc::CompiledConstraint::from_grammar({"(?&0)", {R"(\{"a":(?:(?&0)|1|22)\})"}, {}}, index);
+  REQUIRE(c.ok());
+  const int32_t eos = index->vocab().eos_ids[0];
+  sc::ConstraintState st(*c);
+  CHECK(st.dfa_state() == -1);
+  CHECK_FALSE(st.accept_token(eos).ok());
+  CHECK_FALSE(st.accept_token(index->size() - 2).ok());  // the special token
+  CHECK(st.jump_forward_bytes() == "{\"a\":");
+  sc::LongestMatchEncoder encoder(index);
+  for (int32_t t : encoder.encode(R"({"a":{"a":{"a":2)")) REQUIRE(st.accept_token(t).ok());
+  CHECK(st.stack_depth() == 4);
+  const std::string forced = st.jump_forward_bytes();
+  CHECK(forced == "2}}}");  // derived and checked by the probing reference above
+  const size_t before = st.num_tokens();
+  for (int32_t t : encoder.encode(forced)) REQUIRE(st.accept_token(t).ok());
+  CHECK(st.can_end());
+  CHECK(st.is_finished());
+  CHECK(st.bytes_to_end() == 0);
+  sc::TokenMask mask;
+  st.allowed_tokens(&mask);
+  CHECK(mask.count() == 1);
+  CHECK(mask.test(eos));
+  REQUIRE(st.accept_token(eos).ok());
+  CHECK(st.current_mask() == nullptr);
+  REQUIRE(st.rollback(st.num_tokens() - before + 0).ok());
+  CHECK(st.num_tokens() == before);
+  CHECK(st.jump_forward_bytes() == forced);
+  CHECK(st.bytes_to_end() == static_cast<int64_t>(forced.size()));
+  CHECK_FALSE(st.can_end());
+}
+
+TEST_CASE("jump-forward in generation over grammars: replay accepted, fewer model steps") {
+  auto index = real_index("llama3");
+  if (!index) index = synthetic_index();
+  sc::LongestMatchEncoder encoder(index);
+  std::mt19937 rng(9);
+  int64_t steps = 0, tokens = 0;
+  int runs = 0;
+  for (const auto& c : recursive_constraints(index)) {
+    if (runs++ % 3 != 0) continue;
+    GenerationResult g = generate_random(c, rng, 30, /*use_jump=*/true, &encoder, /*dive=*/20);
+    REQUIRE(g.ended);
+    CHECK(constraint_matches(*c, g.text));
+    sc::ConstraintState replay(c);
+    for (int32_t t : g.tokens) REQUIRE(replay.accept_token(t).ok());
+    CHECK(replay.can_end());
+    steps += g.model_steps;
+    tokens += static_cast<int64_t>(g.tokens.size());
+  }
+  CHECK(steps < tokens);
 }

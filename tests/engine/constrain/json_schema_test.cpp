@@ -23,27 +23,32 @@ struct Compiled {
   std::shared_ptr<const sc::CompiledConstraint> constraint;
 };
 
+// Every fixture schema (the top-level set and schemas/recursive/), compiled as the engine
+// compiles it: a DFA, or a grammar where the schema has $ref cycles. `regex` is the DFA's
+// regex (RE2 cross-checks), empty for grammars.
 const std::vector<Compiled>& compiled_schemas() {
   static std::vector<Compiled> all = [] {
     std::vector<Compiled> out;
     auto index = synthetic_index();
-    for (const std::string& f : schema_files()) {
+    for (const std::string& f : all_schema_files()) {
       std::string text = read_file(fixtures_dir() + "/schemas/" + f);
       auto regex = sc::json_schema_to_regex(text);
       REQUIRE_MESSAGE(regex.ok(), f << ": " << regex.status().to_string());
       REQUIRE_MESSAGE(regex->ok(), f << ": " << regex->status().to_string());
-      auto c = sc::CompiledConstraint::from_regex(regex->regex, index);
+      auto c = sc::CompiledConstraint::from_json_schema(text, index);
       REQUIRE_MESSAGE(c.ok(), f << ": " << c.status().to_string());
-      out.push_back({f, regex->regex, *c});
+      REQUIRE((*c)->is_grammar() == regex->is_grammar());
+      out.push_back({f, regex->is_grammar() ? "" : regex->regex, *c});
     }
     return out;
   }();
   return all;
 }
 
-std::vector<std::pair<std::string, std::string>> instances() {
+std::vector<std::pair<std::string, std::string>> instances(
+    const std::string& file = "instances.jsonl") {
   std::vector<std::pair<std::string, std::string>> out;
-  std::ifstream in(fixtures_dir() + "/instances.jsonl");
+  std::ifstream in(fixtures_dir() + "/" + file);
   std::string line;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line);
@@ -63,6 +68,28 @@ const Compiled* find(const std::string& file) {
 
 TEST_CASE("the fixture set has at least 200 schemas and they all compile") {
   CHECK(compiled_schemas().size() >= 200);
+  int grammars = 0;
+  for (const Compiled& c : compiled_schemas()) grammars += c.constraint->is_grammar();
+  CHECK(grammars >= 25);  // the recursive ones: 19 in the main set, 6 in schemas/recursive
+}
+
+TEST_CASE("schemas without a $ref cycle keep the plain DFA path, unchanged") {
+  // The same regex as the unrolled translation (which never unrolls without a cycle), and a
+  // DFA constraint.
+  sc::JsonSchemaOptions unroll;
+  unroll.recursion = sc::JsonRecursion::kUnroll;
+  int plain = 0;
+  for (const std::string& f : schema_files()) {
+    const std::string text = read_file(fixtures_dir() + "/schemas/" + f);
+    auto g = sc::json_schema_to_regex(text);
+    auto u = sc::json_schema_to_regex(text, unroll);
+    REQUIRE(g.ok());
+    REQUIRE(u.ok());
+    if (g->is_grammar()) continue;
+    CHECK_MESSAGE(g->regex == u->regex, f);
+    ++plain;
+  }
+  CHECK(plain >= 190);
 }
 
 TEST_CASE("completeness: every valid instance is accepted byte by byte, and RE2 agrees") {
@@ -73,7 +100,8 @@ TEST_CASE("completeness: every valid instance is accepted byte by byte, and RE2 
   for (const auto& [file, text] : all) {
     const Compiled* c = find(file);
     REQUIRE_MESSAGE(c, file);
-    CHECK_MESSAGE(c->constraint->dfa().matches(text), file << " rejects " << text);
+    CHECK_MESSAGE(constraint_matches(*c->constraint, text), file << " rejects " << text);
+    if (c->regex.empty()) continue;  // a grammar: no RE2 counterpart
     auto& re = re2s[file];
     if (!re) {
       RE2::Options opts;
@@ -87,6 +115,47 @@ TEST_CASE("completeness: every valid instance is accepted byte by byte, and RE2 
     }
   }
   CHECK(re2_checked > static_cast<int>(all.size()) / 2);
+}
+
+TEST_CASE("completeness: deep instances of recursive schemas, past the old unrolling limit") {
+  // Made by tools/constrain/make_deep_instances.py (nesting up to 12 levels of one $ref),
+  // each validated by jsonschema there. Accepted byte by byte and token by token under the
+  // grammar; the unrolled DFA (max_recursion_depth 3, the old behaviour) rejects them.
+  auto deep = instances("deep_instances.jsonl");
+  REQUIRE(deep.size() >= 60);
+  auto index = synthetic_index();
+  sc::LongestMatchEncoder encoder(index);
+  sc::JsonSchemaOptions unroll;
+  unroll.recursion = sc::JsonRecursion::kUnroll;
+  std::map<std::string, std::shared_ptr<const sc::CompiledConstraint>> unrolled;
+  int rejected_by_unrolled = 0;
+  size_t deepest = 0;
+  for (const auto& [file, text] : deep) {
+    const Compiled* c = find(file);
+    REQUIRE_MESSAGE(c, file);
+    REQUIRE(c->constraint->is_grammar());
+    CHECK_MESSAGE(constraint_matches(*c->constraint, text), file << " rejects " << text);
+    sc::ConstraintState state(c->constraint);
+    for (int32_t id : encoder.encode(text)) {
+      REQUIRE_MESSAGE(state.current_mask()->test(id), file << ": token '"
+                                                           << index->vocab().tokens[id]
+                                                           << "' masked out in " << text);
+      REQUIRE(state.accept_token(id).ok());
+      deepest = std::max(deepest, static_cast<size_t>(state.stack_depth()));
+    }
+    CHECK(state.can_end());
+    CHECK(state.current_mask()->test(index->vocab().eos_ids[0]));
+    auto& u = unrolled[file];
+    if (!u) {
+      auto compiled = sc::CompiledConstraint::from_json_schema(
+          read_file(fixtures_dir() + "/schemas/" + file), index, unroll);
+      REQUIRE(compiled.ok());
+      u = *compiled;
+    }
+    rejected_by_unrolled += !u->dfa().matches(text);
+  }
+  CHECK(rejected_by_unrolled == static_cast<int>(deep.size()));
+  CHECK(deepest >= 12);
 }
 
 TEST_CASE("completeness: masks never exclude a token the instance needs (synthetic vocab)") {
@@ -122,7 +191,8 @@ TEST_CASE("completeness under the Llama 3 vocabulary (its tokenization of each i
     const auto& [file, text] = all[i];
     const Compiled* c = find(file);
     REQUIRE(c);
-    auto constraint = sc::CompiledConstraint::from_regex(c->regex, index);
+    auto constraint = sc::CompiledConstraint::from_json_schema(
+        read_file(fixtures_dir() + "/schemas/" + file), index);
     REQUIRE(constraint.ok());
     sc::ConstraintState state(*constraint);
     std::vector<int32_t> ids = encoder.encode(text);
@@ -139,6 +209,35 @@ TEST_CASE("completeness under the Llama 3 vocabulary (its tokenization of each i
   CHECK(checked > 80);
 }
 
+TEST_CASE("completeness under the Llama 3 vocabulary: deep recursive instances, full masks") {
+  auto index = real_index("llama3");
+  if (!index) {
+    MESSAGE("skipped: .assets/tokenizers/llama3/tokenizer.json is absent");
+    return;
+  }
+  sc::LongestMatchEncoder encoder(index);
+  std::map<std::string, std::shared_ptr<const sc::CompiledConstraint>> compiled;
+  int tokens = 0;
+  for (const auto& [file, text] : instances("deep_instances.jsonl")) {
+    auto& c = compiled[file];
+    if (!c) {
+      auto r = sc::CompiledConstraint::from_json_schema(
+          read_file(fixtures_dir() + "/schemas/" + file), index);
+      REQUIRE_MESSAGE(r.ok(), file << ": " << r.status().to_string());
+      c = *r;
+    }
+    sc::ConstraintState state(c);
+    for (int32_t id : encoder.encode(text)) {
+      REQUIRE_MESSAGE(state.current_mask()->test(id),
+                      file << ": token " << id << " masked out in " << text);
+      REQUIRE(state.accept_token(id).ok());
+      ++tokens;
+    }
+    CHECK(state.can_end());
+  }
+  CHECK(tokens > 3000);
+}
+
 TEST_CASE("soundness: random-model outputs for every schema (validated by jsonschema)") {
   auto index = synthetic_index();
   sc::LongestMatchEncoder encoder(index);
@@ -146,20 +245,34 @@ TEST_CASE("soundness: random-model outputs for every schema (validated by jsonsc
   std::ofstream out(std::string(STEMMA_BUILD_DIR) + "/constrain_outputs.jsonl");
   REQUIRE(out.good());
   int written = 0;
+  int32_t deepest = 0;
   for (const Compiled& c : compiled_schemas()) {
-    for (int run = 0; run < 4; ++run) {
+    // Recursive schemas get 4 more runs that first dive as deep as they can.
+    const int runs = c.constraint->is_grammar() ? 8 : 4;
+    for (int run = 0; run < runs; ++run) {
       int wander = run == 0 ? 0 : static_cast<int>(rng() % 120);
-      GenerationResult g = generate_random(c.constraint, rng, wander, run % 2 == 1, &encoder);
+      const int dive = run >= 4 ? 40 + static_cast<int>(rng() % 160) : 0;
+      GenerationResult g =
+          generate_random(c.constraint, rng, dive + wander, run % 2 == 1, &encoder, dive);
       REQUIRE_MESSAGE(g.ended, c.file << ": generation got stuck after '" << g.text << "'");
-      CHECK(c.constraint->dfa().matches(g.text));
+      CHECK(constraint_matches(*c.constraint, g.text));
       std::vector<uint32_t> cps;
       REQUIRE_MESSAGE(sc::decode_utf8(g.text, &cps), c.file << ": invalid UTF-8 output");
       nlohmann::json line = {{"schema", c.file}, {"output", g.text}};
       out << line.dump() << "\n";
       ++written;
+      if (c.constraint->is_grammar()) {
+        sc::ConstraintState replay(c.constraint);
+        for (int32_t t : g.tokens) {
+          REQUIRE(replay.accept_token(t).ok());
+          deepest = std::max(deepest, replay.stack_depth());
+        }
+      }
     }
   }
   CHECK(written >= 800);
+  MESSAGE("deepest grammar stack in the soundness outputs: " << deepest);
+  CHECK(deepest >= 12);
 }
 
 TEST_CASE("unsupported keywords are reported by name") {

@@ -39,6 +39,35 @@ inline std::vector<std::string> schema_files() {
   return out;
 }
 
+// The extra recursive schemas (tools/constrain/make_deep_instances.py), as "recursive/x.json"
+// (paths relative to schemas/, like the names in deep_instances.jsonl).
+inline std::vector<std::string> recursive_schema_files() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(fixtures_dir() + "/schemas/recursive")) {
+    if (e.path().extension() == ".json") out.push_back("recursive/" + e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+inline std::vector<std::string> all_schema_files() {
+  std::vector<std::string> out = schema_files();
+  for (const std::string& f : recursive_schema_files()) out.push_back(f);
+  return out;
+}
+
+// Whether the constraint accepts `text` as a whole, fed one byte at a time (the DFA, or the
+// pushdown matcher for a grammar).
+inline bool constraint_matches(const CompiledConstraint& c, std::string_view text) {
+  const Grammar* g = c.grammar();
+  if (!g) return c.dfa().matches(text);
+  PushdownMatcher m(g);
+  for (char ch : text) {
+    if (!m.accept_bytes(std::string_view(&ch, 1)).ok()) return false;
+  }
+  return m.can_end();
+}
+
 // A small vocabulary: every single byte, plus multi-byte pieces typical of JSON text, plus a
 // special token and an EOS. Big enough to exercise multi-byte tokens crossing structure.
 inline std::shared_ptr<const TokenIndex> synthetic_index() {
@@ -75,29 +104,6 @@ inline std::shared_ptr<const TokenIndex> real_index(const std::string& name) {
   return index;
 }
 
-// Bytes from each DFA state to the nearest accepting state.
-inline std::vector<int32_t> distance_to_accept(const Dfa& dfa) {
-  const int32_t n = dfa.num_states();
-  std::vector<int32_t> dist(n, -1);
-  std::vector<std::vector<int32_t>> rev(n);
-  for (int32_t s = 0; s < n; ++s) {
-    for (int b = 0; b < 256; ++b) {
-      int32_t t = dfa.step(s, static_cast<uint8_t>(b));
-      if (t >= 0) rev[t].push_back(s);
-    }
-  }
-  std::vector<int32_t> queue;
-  for (int32_t s = 0; s < n; ++s) {
-    if (dfa.is_accepting(s)) dist[s] = 0, queue.push_back(s);
-  }
-  for (size_t i = 0; i < queue.size(); ++i) {
-    for (int32_t p : rev[queue[i]]) {
-      if (dist[p] < 0) dist[p] = dist[queue[i]] + 1, queue.push_back(p);
-    }
-  }
-  return dist;
-}
-
 struct GenerationResult {
   std::string text;
   std::vector<int32_t> tokens;
@@ -107,17 +113,16 @@ struct GenerationResult {
 };
 
 // A "model" with random logits, restricted by the mask: random allowed tokens for a while,
-// then the allowed token that gets closest to an accepting state (so every run terminates).
+// then the allowed token that gets closest to the end (fewest bytes still needed), so every
+// run terminates; for DFAs and grammars alike.
+// With `dive_steps` (grammars), the first steps pick, of a few random allowed tokens, the one
+// that leaves the deepest stack (up to kDiveDepth frames: Python's jsonschema, which checks
+// the outputs, recurses per level): outputs nest far deeper than a uniform walk would.
 inline GenerationResult generate_random(const std::shared_ptr<const CompiledConstraint>& c,
                                         std::mt19937& rng, int wander_steps, bool use_jump,
-                                        const LongestMatchEncoder* encoder) {
+                                        const LongestMatchEncoder* encoder, int dive_steps = 0) {
   GenerationResult out;
   ConstraintState state(c);
-  // Keyed by the constraint and holding it alive, so a freed address is never reused here.
-  static thread_local std::map<std::shared_ptr<const CompiledConstraint>, std::vector<int32_t>>
-      dist_cache;
-  auto& dist = dist_cache[c];
-  if (dist.empty()) dist = distance_to_accept(c->dfa());
   TokenizerView view;
   view.token_bytes = &c->index().vocab().tokens;
   if (encoder) view.encode = [encoder](std::string_view t) { return encoder->encode(t); };
@@ -148,14 +153,25 @@ inline GenerationResult generate_random(const std::shared_ptr<const CompiledCons
       break;
     }
     int32_t pick = -1;
-    if (!finishing) {
+    constexpr int32_t kDiveDepth = 24;
+    if (!finishing && step < dive_steps && state.stack_depth() < kDiveDepth) {
+      int32_t best = -1;
+      for (int k = 0; k < 16; ++k) {
+        const int32_t t = allowed[rng() % allowed.size()];
+        if (c->index().is_eos(t) || !state.accept_token(t).ok()) continue;
+        const int32_t d = state.stack_depth();
+        if (!state.rollback(1).ok()) break;
+        if (d > best) best = d, pick = t;
+      }
+      if (pick < 0) pick = allowed[rng() % allowed.size()];
+    } else if (!finishing) {
       pick = allowed[rng() % allowed.size()];
     } else {
-      int32_t best = INT32_MAX;
+      int64_t best = INT64_MAX;
       for (int32_t t : allowed) {
         if (c->index().is_eos(t)) continue;
-        int32_t next = c->next_state(state.dfa_state(), t);
-        if (next >= 0 && dist[next] < best) best = dist[next], pick = t;
+        const int64_t d = state.bytes_to_end_after(t);
+        if (d >= 0 && d < best) best = d, pick = t;
       }
     }
     if (pick < 0 || c->index().is_eos(pick)) {

@@ -32,11 +32,8 @@ struct TestEngine {
 struct TestEngineOptions {
   bool radix_cache = true;
   int64_t kv_memory_bytes = int64_t{64} << 20;
-  // One backend thread: engine/backend/cpu/thread_pool.cpp has a race (run() checks
-  // active_workers_ before taking the lock, so a late worker can run the previous job's task
-  // on a dead context) that crashed about one run in ten of these suites with 2 threads.
-  // Reported; set back to 2 once fixed.
-  int32_t threads = 1;
+  // Two backend threads, so the suites also exercise the thread pool under concurrent engines.
+  int32_t threads = 2;
   bool random_weights = false;  // seeded random weights at the FAQ model's shape
   uint64_t seed = 1;
 };
