@@ -18,6 +18,7 @@ Result<std::string> schema_regex(const std::string& schema, int whitespace,
                                  const std::string& what) {
   constrain::JsonSchemaOptions o;
   o.whitespace = whitespace;
+  o.recursion = constrain::JsonRecursion::kUnroll;  // spliced into one regex: no grammar rules
   auto r = constrain::json_schema_to_regex(schema, o);
   if (!r.ok()) return r.status().with_context(what);
   Status s = r->status();
