@@ -23,7 +23,17 @@ type AgentOptions struct {
 	Temperature  float32 // 0: greedy
 	Seed         uint64
 	AnswerSchema string // "": the final answer is free text; else JSON valid under this schema
+	ToolChoice   ToolChoice
 }
+
+// ToolChoice says whether a model turn may, must or must not call a tool.
+type ToolChoice int32
+
+const (
+	ToolChoiceAuto     ToolChoice = C.STEMMA_TOOL_CHOICE_AUTO     // a tool call or the answer
+	ToolChoiceRequired ToolChoice = C.STEMMA_TOOL_CHOICE_REQUIRED // every turn calls a tool
+	ToolChoiceNone     ToolChoice = C.STEMMA_TOOL_CHOICE_NONE     // answer without tools
+)
 
 // ToolFunc implements a tool: it gets the arguments as JSON text (valid under the tool's
 // schema) and returns the result given to the model (text or JSON). An error ends the run;
@@ -70,6 +80,7 @@ func (e *Engine) NewAgent(opts *AgentOptions) (*Agent, error) {
 		}
 		defer freeC(schema)
 		co.system_prompt, co.answer_schema = sys, schema
+		co.tool_choice = C.int32_t(opts.ToolChoice)
 		if opts.MaxSteps != 0 {
 			co.max_steps = C.int32_t(opts.MaxSteps)
 		}

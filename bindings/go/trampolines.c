@@ -4,19 +4,12 @@
 
 #include "_cgo_export.h"
 
-// Room for any later version of an options struct.
-#define STEMMA_GO_SCRATCH 1024
-
+// Options structs with the library's defaults. struct_size is set to this header's sizeof first,
+// so the library writes only the fields this binding knows.
 #define STEMMA_GO_INIT(type, fn)                     \
   void stemma_go_##type##_init(stemma_##type* out) { \
-    union {                                          \
-      stemma_##type value;                           \
-      unsigned char bytes[STEMMA_GO_SCRATCH];        \
-    } scratch;                                       \
-    memset(&scratch, 0, sizeof scratch);             \
-    fn(&scratch.value);                              \
-    memcpy(out, &scratch.value, sizeof *out);        \
-    out->struct_size = sizeof *out;                  \
+    STEMMA_STRUCT_INIT(out);                         \
+    fn(out);                                         \
   }
 
 STEMMA_GO_INIT(engine_options, stemma_engine_options_init)

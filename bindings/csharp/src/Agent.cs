@@ -17,6 +17,19 @@ namespace Stemma
         public ulong? Seed { get; set; }
         /// <summary>null: the final answer is free text; else JSON valid under this schema.</summary>
         public string AnswerSchema { get; set; }
+        /// <summary>Whether a turn may, must or must not call a tool; default Auto.</summary>
+        public ToolChoice? ToolChoice { get; set; }
+    }
+
+    /// <summary>Whether a model turn may, must or must not call a tool.</summary>
+    public enum ToolChoice
+    {
+        /// <summary>A tool call or the final answer.</summary>
+        Auto = 0,
+        /// <summary>Every turn calls a tool (the run ends at MaxSteps).</summary>
+        Required = 1,
+        /// <summary>The first turn is the final answer.</summary>
+        None = 2,
     }
 
     /// <summary>One step of a run: a tool call (Name, Arguments, Result) or the answer (Text).</summary>
@@ -160,6 +173,7 @@ namespace Stemma
                     if (options.MaxTokens.HasValue) o.MaxTokens = options.MaxTokens.Value;
                     if (options.Temperature.HasValue) o.Temperature = options.Temperature.Value;
                     if (options.Seed.HasValue) o.Seed = options.Seed.Value;
+                    if (options.ToolChoice.HasValue) o.ToolChoice = (int)options.ToolChoice.Value;
                 }
                 AgentHandle h;
                 int st = Native.stemma_agent_new(Handle, ref o, out h);

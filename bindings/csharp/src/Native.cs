@@ -75,6 +75,7 @@ namespace Stemma
         public float Temperature;
         public ulong Seed;
         public IntPtr AnswerSchema;
+        public int ToolChoice;
     }
 
     internal static class Native
@@ -148,14 +149,16 @@ namespace Stemma
         /// the library reads only those.</summary>
         internal static T Init<T>(InitFn init) where T : struct
         {
-            const int scratchSize = 1024;
-            IntPtr scratch = Marshal.AllocHGlobal(scratchSize);
+            // struct_size is set to our own size first, so the library writes only the fields
+            // this binding knows.
+            int size = Marshal.SizeOf(typeof(T));
+            IntPtr scratch = Marshal.AllocHGlobal(size);
             try
             {
-                for (int i = 0; i < scratchSize; i += 8)
-                    Marshal.WriteInt64(scratch, i, 0);
+                for (int i = 0; i < size; ++i)
+                    Marshal.WriteByte(scratch, i, 0);
+                Marshal.WriteIntPtr(scratch, 0, (IntPtr)size);
                 init(scratch);
-                Marshal.WriteIntPtr(scratch, 0, (IntPtr)Marshal.SizeOf(typeof(T)));
                 return (T)Marshal.PtrToStructure(scratch, typeof(T));
             }
             finally

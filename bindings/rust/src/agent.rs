@@ -29,6 +29,19 @@ pub struct AgentOptions {
     pub seed: Option<u64>,
     /// None: the final answer is free text; else JSON valid under this schema.
     pub answer_schema: Option<String>,
+    /// Whether a turn may, must or must not call a tool; None: Auto.
+    pub tool_choice: Option<ToolChoice>,
+}
+
+/// Whether a model turn may, must or must not call a tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolChoice {
+    /// A tool call or the final answer.
+    Auto = 0,
+    /// Every turn calls a tool (the run ends at max_steps).
+    Required = 1,
+    /// The first turn is the final answer.
+    None = 2,
 }
 
 /// One step of a run: a tool call (`name`, `arguments`, `result`) or the answer (`text`).
@@ -104,6 +117,9 @@ impl Engine {
         }
         if let Some(s) = options.seed {
             o.seed = s;
+        }
+        if let Some(c) = options.tool_choice {
+            o.tool_choice = c as i32;
         }
         let mut raw = ptr::null_mut();
         // SAFETY: o and its strings outlive the call.

@@ -46,7 +46,7 @@ mod rag;
 pub mod sys;
 mod text;
 
-pub use agent::{Agent, AgentOptions, AgentRun, ToolError, TraceStep};
+pub use agent::{Agent, AgentOptions, AgentRun, ToolChoice, ToolError, TraceStep};
 pub use chat::{Chat, ChatStore};
 pub use engine::{abi_version, version, Engine, EngineOptions, Message, Stats};
 pub use error::{Error, Result, Status};

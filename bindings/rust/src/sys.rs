@@ -98,6 +98,7 @@ pub struct stemma_agent_options {
     pub temperature: c_float,
     pub seed: u64,
     pub answer_schema: *const c_char,
+    pub tool_choice: i32,
 }
 
 pub type stemma_stream_fn =

@@ -92,12 +92,10 @@ impl CStrArray {
 /// # Safety
 /// `T` must be a `#[repr(C)]` struct of capi/stemma.h that starts with `size_t struct_size`.
 pub(crate) unsafe fn init_struct<T: Copy>(init: unsafe extern "C" fn(*mut T)) -> T {
-    #[repr(C, align(16))]
-    struct Scratch([u8; 1024]);
-    let mut scratch = Scratch([0; 1024]);
-    assert!(std::mem::size_of::<T>() <= scratch.0.len());
-    init(scratch.0.as_mut_ptr() as *mut T);
-    let mut value = ptr::read(scratch.0.as_ptr() as *const T);
+    // struct_size (the first field) is set to our own size first, so the library writes only the
+    // fields this binding knows.
+    let mut value: T = std::mem::zeroed();
     *(&mut value as *mut T as *mut usize) = std::mem::size_of::<T>();
+    init(&mut value);
     value
 }

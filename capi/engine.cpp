@@ -1,0 +1,201 @@
+// stemma_engine_*: opening a model into an engine, its statistics and its description.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "capi/capi_errors.h"
+#include "capi/engine_core.h"
+#include "capi/handles.h"
+#include "capi/struct_versions.h"
+#include "engine/model/model_info.h"
+#include "engine/model/model_loader.h"
+
+using namespace stemma;
+using namespace stemma::capi;
+
+namespace stemma::capi {
+
+EngineCore::~EngineCore() = default;
+
+void EngineCore::track(RequestId id) {
+  std::lock_guard<std::mutex> lock(active_mu_);
+  active_.insert(id);
+}
+
+void EngineCore::untrack(RequestId id) {
+  std::lock_guard<std::mutex> lock(active_mu_);
+  active_.erase(id);
+}
+
+void EngineCore::cancel_tracked() {
+  std::lock_guard<std::mutex> lock(active_mu_);
+  for (RequestId id : active_) (void)engine->cancel(id);  // finished meanwhile: nothing to do
+}
+
+Result<std::shared_ptr<program::Runtime>> EngineCore::runtime(const char* function) {
+  std::lock_guard<std::mutex> lock(runtime_mu_);
+  if (!runtime_) {
+    auto rt = program::Runtime::create(*engine);
+    if (!rt.ok()) return rt.status().with_context(function);
+    runtime_ = std::move(rt).value();
+  }
+  return runtime_;
+}
+
+Result<const Tokenizer*> require_tokenizer(const EngineCore& core, const char* function) {
+  if (core.tokenizer == nullptr) {
+    return FailedPrecondition(std::string(function) +
+                              ": the model carries no tokenizer (open a GGUF file with "
+                              "tokenizer.ggml.* metadata or an HF folder with tokenizer.json)");
+  }
+  return core.tokenizer;
+}
+
+}  // namespace stemma::capi
+
+namespace {
+
+stemma_engine_options default_engine_options() {
+  stemma_engine_options o{};
+  o.struct_size = sizeof(o);
+  o.model_path = nullptr;
+  o.threads = 0;
+  o.page_size = 0;
+  o.kv_memory_bytes = 0;
+  o.max_batch_tokens = 0;
+  o.radix_cache = 1;
+  return o;
+}
+
+Status to_engine_options(const char* fn, const stemma_engine_options& o, EngineOptions* out) {
+  auto bad = [fn](const std::string& what) {
+    return InvalidArgument(std::string(fn) + ": options->" + what);
+  };
+  STEMMA_RETURN_IF_ERROR(check_text(fn, "options->model_path", o.model_path));
+  if (o.model_path[0] == '\0') return bad("model_path is empty");
+  if (o.threads < 0) return bad("threads is " + std::to_string(o.threads) + "; must be >= 0");
+  if (o.page_size < 0) return bad("page_size is " + std::to_string(o.page_size) + "; must be >= 0");
+  if (o.kv_memory_bytes < 0) {
+    return bad("kv_memory_bytes is " + std::to_string(o.kv_memory_bytes) + "; must be >= 0");
+  }
+  if (o.max_batch_tokens < 0) {
+    return bad("max_batch_tokens is " + std::to_string(o.max_batch_tokens) + "; must be >= 0");
+  }
+  if (o.radix_cache != 0 && o.radix_cache != 1) {
+    return bad("radix_cache is " + std::to_string(o.radix_cache) + "; must be 0 or 1");
+  }
+  out->model_path = o.model_path;
+  out->threads = o.threads;
+  if (o.page_size > 0) out->page_size = o.page_size;
+  if (o.kv_memory_bytes > 0) out->kv_memory_bytes = o.kv_memory_bytes;
+  if (o.max_batch_tokens > 0) out->max_batch_tokens = o.max_batch_tokens;
+  out->radix_cache = o.radix_cache == 1;
+  return OkStatus();
+}
+
+Result<std::shared_ptr<EngineCore>> open_core(EngineOptions options) {
+  auto core = std::make_shared<EngineCore>();
+  // The model is loaded here rather than by Engine::open so its description (model_info) and
+  // chat template come from the same load.
+  STEMMA_ASSIGN_OR_RETURN(LoadedModel loaded, load_model(options.model_path));
+  nlohmann::json info = model_info_json(loaded);
+  // The keys stemma.h promises at the top level, next to model_info_json's nested "sizes".
+  info["vocab_size"] = loaded.config.vocab_size;
+  info["context_length"] = loaded.config.max_position;
+  info["has_chat_template"] = loaded.tokenizer && !loaded.tokenizer->chat_template.empty();
+  core->model_info_json = info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (loaded.tokenizer && !loaded.tokenizer->chat_template.empty()) {
+    // A template this interpreter cannot parse leaves chat_format unavailable, not the model.
+    auto parsed = ChatTemplate::parse(loaded.tokenizer->chat_template);
+    if (parsed.ok()) {
+      core->chat_template = std::move(parsed).value();
+    } else {
+      core->chat_template_error = parsed.status().message();
+    }
+  }
+  options.model_path.clear();
+  options.model = std::make_shared<const LoadedModel>(std::move(loaded));
+  STEMMA_ASSIGN_OR_RETURN(core->engine, Engine::open(std::move(options)));
+  core->tokenizer = core->engine->tokenizer();
+  // Positions a sequence may take: the model's context, and no more than the KV pool holds
+  // (the SDK's Runtime computes the same).
+  const KvCacheShape& kv = core->engine->kv_shape();
+  const int64_t pool = static_cast<int64_t>(kv.num_pages) * kv.page_size;
+  const int64_t max_position = core->engine->config().max_position;
+  core->context_length = max_position > 0 ? std::min(max_position, pool) : pool;
+  return core;
+}
+
+}  // namespace
+
+extern "C" {
+
+STEMMA_API void stemma_engine_options_init(stemma_engine_options* options) {
+  init_struct(options, default_engine_options());
+}
+
+STEMMA_API stemma_status stemma_engine_open(const stemma_engine_options* options,
+                                            stemma_engine** engine_out) {
+  return guarded(__func__, [&, api = __func__]() -> Status {
+    STEMMA_RETURN_IF_ERROR(check_not_null(api, "engine_out", engine_out));
+    *engine_out = nullptr;
+    stemma_engine_options o = default_engine_options();
+    STEMMA_RETURN_IF_ERROR(read_struct(api, "options", options, &o));
+    EngineOptions eo;
+    STEMMA_RETURN_IF_ERROR(to_engine_options(api, o, &eo));
+    STEMMA_ASSIGN_OR_RETURN(std::shared_ptr<EngineCore> core, open_core(std::move(eo)));
+    auto* handle = new stemma_engine{std::move(core)};
+    register_handle(handle, HandleKind::kEngine);
+    *engine_out = handle;
+    return OkStatus();
+  });
+}
+
+STEMMA_API void stemma_engine_free(stemma_engine* engine) {
+  guarded_void(__func__, [&, api = __func__] {
+    if (engine == nullptr || !unregister_handle(engine, HandleKind::kEngine)) return;
+    engine->core->cancel_tracked();
+    delete engine;
+  });
+}
+
+STEMMA_API void stemma_engine_stats_init(stemma_engine_stats* stats) {
+  stemma_engine_stats zero{};
+  zero.struct_size = sizeof(zero);
+  init_struct(stats, zero);
+}
+
+STEMMA_API stemma_status stemma_engine_stats_get(const stemma_engine* engine,
+                                                 stemma_engine_stats* stats) {
+  return guarded(__func__, [&, api = __func__]() -> Status {
+    STEMMA_RETURN_IF_ERROR(check_handle(api, "engine", engine, HandleKind::kEngine));
+    STEMMA_RETURN_IF_ERROR(check_not_null(api, "stats", stats));
+    const EngineStats s = engine->core->engine->stats();
+    stemma_engine_stats out{};
+    out.struct_size = sizeof(out);
+    out.cached_tokens = s.cached_tokens;
+    out.prefill_tokens = s.prefill_tokens;
+    out.computed_tokens = s.computed_tokens;
+    out.generated_tokens = s.generated_tokens;
+    out.jump_forward_tokens = s.jump_forward_tokens;
+    out.evicted_pages = s.evicted_pages;
+    out.preemptions = s.preemptions;
+    out.steps = s.steps;
+    out.pages_in_use = s.pages_in_use;
+    out.pages_total = s.pages_total;
+    out.cached_pages = s.cached_pages;
+    out.running = s.running;
+    out.queued = s.queued;
+    return write_struct(api, "stats", out, stats);
+  });
+}
+
+STEMMA_API stemma_status stemma_engine_model_info(const stemma_engine* engine, char** json_out) {
+  return guarded(__func__, [&, api = __func__]() -> Status {
+    STEMMA_RETURN_IF_ERROR(check_not_null(api, "json_out", json_out));
+    *json_out = nullptr;
+    STEMMA_RETURN_IF_ERROR(check_handle(api, "engine", engine, HandleKind::kEngine));
+    return copy_out(api, "json_out", engine->core->model_info_json, json_out);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,54 @@
+// What a stemma_engine handle holds: the engine plus what the C ABI needs next to it (the
+// model's tokenizer and chat template, its JSON summary). Handles that use the engine (programs,
+// chats, agents) keep a shared_ptr to the core, so the engine outlives every one of them even
+// when a caller frees the engine handle first.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/tokenizer/chat_template/chat_template.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "sdk/program/runtime.h"
+
+namespace stemma::capi {
+
+struct EngineCore {
+  std::unique_ptr<Engine> engine;
+  const Tokenizer* tokenizer = nullptr;       // nullptr when the model carries none
+  std::optional<ChatTemplate> chat_template;  // the model's, else none
+  std::string chat_template_error;            // why the model's template could not be parsed
+  std::string model_info_json;
+  int64_t context_length = 0;  // 0: unknown
+
+  ~EngineCore();
+
+  // Requests submitted through stemma_generate, so stemma_engine_free can cancel them while
+  // other handles (programs, chats) still keep the engine itself alive.
+  void track(RequestId id);
+  void untrack(RequestId id);
+  void cancel_tracked();
+
+  // The SDK's view of the engine (tokenizer, chat template, role blocks), made on first use and
+  // shared by every program, chat, RAG answer and agent on this engine. Errors name `function`.
+  Result<std::shared_ptr<program::Runtime>> runtime(const char* function);
+
+ private:
+  std::mutex runtime_mu_;
+  std::shared_ptr<program::Runtime> runtime_;  // declared after `engine`: destroyed before it
+  std::mutex active_mu_;
+  std::set<RequestId> active_;
+};
+
+// A Tokenizer or a FailedPrecondition naming `function` when the model has none.
+Result<const Tokenizer*> require_tokenizer(const EngineCore& core, const char* function);
+
+}  // namespace stemma::capi
+
+struct stemma_engine {
+  std::shared_ptr<stemma::capi::EngineCore> core;
+};

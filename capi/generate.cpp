@@ -1,0 +1,103 @@
+// stemma_gen_options_init / stemma_generate: one blocking generation with optional streaming.
+#include <atomic>
+
+#include "capi/capi_errors.h"
+#include "capi/engine_core.h"
+#include "capi/gen_options.h"
+#include "capi/handles.h"
+#include "capi/struct_versions.h"
+
+using namespace stemma;
+using namespace stemma::capi;
+
+namespace {
+
+// Shared between the caller's thread and the engine's worker (the stream callback).
+struct GenerationState {
+  explicit GenerationState(stemma_stream_fn fn, void* user_data) : bridge(fn, user_data) {}
+  StreamBridge bridge;
+  std::mutex mu;
+  RequestId id = 0;  // 0 until submit() returned
+  bool cancel_sent = false;
+};
+
+}  // namespace
+
+extern "C" {
+
+STEMMA_API void stemma_gen_options_init(stemma_gen_options* options) {
+  init_struct(options, default_gen_options());
+}
+
+STEMMA_API stemma_status stemma_generate(stemma_engine* engine, const char* prompt,
+                                         const stemma_gen_options* options, stemma_stream_fn stream,
+                                         void* user_data, char** text_out,
+                                         stemma_finish_reason* finish_out) {
+  return guarded(__func__, [&, api = __func__]() -> Status {
+    STEMMA_RETURN_IF_ERROR(check_not_null(api, "text_out", text_out));
+    *text_out = nullptr;
+    if (finish_out) *finish_out = STEMMA_FINISH_NONE;
+    STEMMA_RETURN_IF_ERROR(check_handle(api, "engine", engine, HandleKind::kEngine));
+    STEMMA_RETURN_IF_ERROR(check_text(api, "prompt", prompt));
+    std::shared_ptr<EngineCore> core = engine->core;  // alive until we return
+    STEMMA_ASSIGN_OR_RETURN(const Tokenizer* tok, require_tokenizer(*core, api));
+    STEMMA_ASSIGN_OR_RETURN(SamplingOptions so, to_sampling_options(api, *core, options));
+    std::vector<int32_t> ids = tok->encode(prompt);
+    if (ids.empty()) {
+      return InvalidArgument(std::string(api) +
+                             ": prompt is empty (the model adds no BOS token to stand for it)");
+    }
+    // As the SDK does: max_tokens is capped so that prompt + output fit the context; a prompt
+    // that fills the context alone is refused.
+    const int64_t ctx = core->context_length;
+    const auto prompt_len = static_cast<int64_t>(ids.size());
+    if (ctx > 0 && prompt_len >= ctx) {
+      return OutOfRange(std::string(api) + ": the prompt has " + std::to_string(prompt_len) +
+                        " tokens; the model's context holds " + std::to_string(ctx) +
+                        " (prompt and output together)");
+    }
+    if (ctx > 0 && prompt_len + so.max_tokens > ctx) {
+      so.max_tokens = static_cast<int32_t>(ctx - prompt_len);
+    }
+
+    auto state = std::make_shared<GenerationState>(stream, user_data);
+    Engine& eng = *core->engine;
+    StreamCallback on_event;
+    if (stream != nullptr) {
+      on_event = [state, &eng](const StreamEvent& e) {
+        if (state->bridge.deliver(e.text)) return;
+        std::lock_guard<std::mutex> lock(state->mu);
+        if (state->id != 0 && !state->cancel_sent) {
+          state->cancel_sent = true;
+          (void)eng.cancel(state->id);  // allowed from the stream callback
+        }
+      };
+    }
+    STEMMA_ASSIGN_OR_RETURN(RequestId id, eng.submit(std::move(ids), std::move(so), on_event));
+    core->track(id);
+    {
+      // The callback may have asked to cancel before the id was known here.
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->id = id;
+      if (state->bridge.cancelled() && !state->cancel_sent) {
+        state->cancel_sent = true;
+        (void)eng.cancel(id);
+      }
+    }
+    auto out = eng.wait(id);
+    core->untrack(id);
+    if (!out.ok()) return out.status().with_context(api);
+    const RequestOutput& r = out.value();
+    if (finish_out) *finish_out = to_c_finish(r.finish);
+    if (r.finish == FinishReason::kError) return request_error(api, r.error);
+    STEMMA_RETURN_IF_ERROR(copy_out(api, "text_out", c_safe_text(r.text), text_out));
+    if (r.finish == FinishReason::kCancelled) {
+      return Cancelled(std::string(api) + (state->bridge.cancelled()
+                                               ? ": the stream callback cancelled the generation"
+                                               : ": the generation was cancelled (engine freed)"));
+    }
+    return OkStatus();
+  });
+}
+
+}  // extern "C"
