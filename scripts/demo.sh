@@ -23,8 +23,11 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 if [ ! -f build-demo/build.ninja ]; then
+  # A unity build (16 sources per compile) parses the big headers (nlohmann/json) once per batch
+  # instead of once per file: on 2 cores the build takes ~75 s instead of ~110 s.
   cmake -S . -B build-demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTEMMA_CUDA=OFF \
-    -DSTEMMA_BUILD_TESTS=OFF -DSTEMMA_BUILD_BENCH=OFF >/dev/null
+    -DSTEMMA_BUILD_TESTS=OFF -DSTEMMA_BUILD_BENCH=OFF \
+    -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
 fi
 echo "demo: building faq-bot (build-demo/, $jobs jobs)"
 if ! cmake --build build-demo --target faq-bot -j "$jobs" >build-demo/build.log 2>&1; then
