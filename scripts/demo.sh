@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The FAQ bot on the shipped model, from a fresh clone: installs what the build needs (only if
-# something is missing: scripts/setup.sh), builds just the faq-bot program in build-demo/ (CPU
-# only, no tests or benchmarks), then answers two questions from models/stemma-faq.gguf in one
+# something is missing: scripts/setup.sh --build-only), builds just the faq-bot program in
+# build-demo/ (CPU only, no tests or benchmarks), then answers two questions from models/stemma-faq.gguf in one
 # session, streaming the answers, and prints the engine's statistics (radix cache hits).
 #
 #   scripts/demo.sh                         # the two default questions
@@ -17,8 +17,8 @@ for pkg in libre2-dev nlohmann-json3-dev libsqlite3-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_setup=1
 done
 if [ "$need_setup" = 1 ] || [ "${STEMMA_DEMO_SETUP:-0}" = 1 ]; then
-  echo "demo: installing build dependencies (scripts/setup.sh)"
-  bash scripts/setup.sh
+  echo "demo: installing build dependencies (scripts/setup.sh --build-only)"
+  bash scripts/setup.sh --build-only
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
