@@ -8,7 +8,8 @@
    from training templates only: no tag word comes only from held-out templates;
 3. the training conversations that make_corpus.py writes (the first N of the documented corpus:
    same seed, same generator) contain no eval or dev question as a user turn (make_corpus.py skips
-   them; this checks that it does).
+   them; this checks that it does), and no create_ticket summary in them is an eval ticket's
+   problem (faq_content.TICKET_ISSUES_EVAL).
 
 Usage: faq_heldout_test.py <source dir> [conversations to generate, default 4000]
 """
@@ -23,6 +24,7 @@ import sys
 root = sys.argv[1] if len(sys.argv) > 1 else "."
 n_conversations = int(sys.argv[2]) if len(sys.argv) > 2 else 4000
 sys.path.insert(0, os.path.join(root, "tools", "train"))
+import faq_content as C  # noqa: E402
 import faq_format as F  # noqa: E402
 import make_corpus as M  # noqa: E402
 
@@ -86,10 +88,16 @@ committed = (json.load(open(os.path.join(data, "eval.json")))["items"] +
 if {it["question"].lower() for it in committed} != eval_questions:
     failures.append("the committed eval.json + dev.json are not what make_corpus.py builds")
 rng = random.Random(7)  # make_corpus.main's corpus rng (--seed 7)
-user_turns = faq_turns = 0
+user_turns = faq_turns = tickets = 0
+eval_issues = {i.lower() for i in C.TICKET_ISSUES_EVAL}
 for _ in range(n_conversations):
     msgs = b.conversation(rng)
     for i, (role, content) in enumerate(msgs):
+        if role == "assistant" and '"create_ticket"' in content:
+            tickets += 1
+            summary = json.loads(content[len(F.TOOL_CALL_OPEN):-len(F.TOOL_CALL_CLOSE)])
+            if summary["arguments"]["summary"].lower() in eval_issues:
+                failures.append(f"training ticket summary is an eval problem: {content!r}")
         if role != "user":
             continue
         user_turns += 1
@@ -99,7 +107,7 @@ for _ in range(n_conversations):
                 F.ESCALATE_ANSWER not in msgs[i + 2][1]:
             faq_turns += 1
 print(f"{n_conversations} training conversations: {user_turns} user turns "
-      f"({faq_turns} answered from the FAQ), none an eval question"
+      f"({faq_turns} answered from the FAQ, {tickets} tickets), none an eval question"
       if not any("eval question" in f for f in failures) else "")
 
 for f in failures[:20]:

@@ -24,6 +24,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import faq_augment as A  # noqa: E402
 import faq_content as C  # noqa: E402
 import faq_format as F  # noqa: E402
 import faq_paraphrases as P  # noqa: E402
@@ -41,6 +42,13 @@ CARRIERS = ["UPS", "FedEx", "USPS", "DHL"]
 # retriever missed, which the retriever now rarely does on training phrasings).
 P_SHUFFLE_CONTEXT = 0.4
 P_DROP_GOLD = 0.1
+# Third model: training FAQ questions get faq_augment's noise (this strength; the retriever then
+# searches the noisy text, so contexts are as imperfect as on unseen phrasings), and some turns
+# get a context of hard negatives: the gold entry at a random place among entries of the same
+# intent for other products and other entries of the same product (with P_DROP_GOLD, one of
+# those replaces the gold entry and the target is the escalation).
+AUGMENT_STRENGTH = 1.0
+P_HARD_NEGATIVES = 0.3
 
 
 def fill(template, ctx):
@@ -129,14 +137,14 @@ def build_faq():
     words of train + more."""
     entries, templates = [], []
 
-    def add(category, title, question, answer, product, train, eval_, more, fresh):
+    def add(category, title, question, answer, product, train, eval_, more, fresh, group):
         entry = dict(id="faq-%03d" % (len(entries) + 1), title=title, question=question,
                      answer=answer, category=category, product=product,
                      tags=template_words(train + more))
         for field in ("title", "question", "answer"):
             assert '"' not in entry[field] and "\\" not in entry[field], entry
         entries.append(entry)
-        templates.append(dict(train=train, eval=eval_, more=more, fresh=fresh))
+        templates.append(dict(train=train, eval=eval_, more=more, fresh=fresh, group=group))
 
     for p in C.PRODUCTS:
         ctx = dict(p, P=p["name"])
@@ -147,17 +155,17 @@ def build_faq():
             add(intent["category"], fill(intent["title"], ctx), fill(intent["q"], ctx),
                 fill(intent["a"](p), ctx), p["name"],
                 [(t, p) for t in intent["train"]], [(t, p) for t in intent["eval"]],
-                [(t, p) for t in more], [(t, p) for t in fresh])
+                [(t, p) for t in more], [(t, p) for t in fresh], intent["key"])
         for key, cat, title, q, a, train, eval_ in C.EXTRA:
             if key != p["key"]:
                 continue
             more, fresh = split_fresh(P.ENTRY[title], title)
             add(cat, title, q, a, p["name"], [(t, p) for t in train], [(t, p) for t in eval_],
-                [(t, p) for t in more], [(t, p) for t in fresh])
+                [(t, p) for t in more], [(t, p) for t in fresh], title)
     for cat, title, q, a, train, eval_ in C.GENERAL:
         more, fresh = split_fresh(P.ENTRY[title], title)
         add(cat, title, q, a, None, [(t, None) for t in train], [(t, None) for t in eval_],
-            [(t, None) for t in more], [(t, None) for t in fresh])
+            [(t, None) for t in more], [(t, None) for t in fresh], title)
     return entries, templates
 
 
@@ -167,13 +175,27 @@ def question_for(tpl, rng):
 
 
 class Builder:
-    def __init__(self, entries, templates, seed):
+    def __init__(self, entries, templates, seed, augment=AUGMENT_STRENGTH,
+                 hard_negatives=P_HARD_NEGATIVES):
         self.entries = entries
         self.templates = templates
         self.retriever = F.Retriever(entries)
         self.cache = {}
         self.rng = random.Random(seed)
         self.eval_questions = set()
+        self.augment = augment
+        self.hard_negatives = hard_negatives
+        self.eval_issues = {i.lower() for i in C.TICKET_ISSUES_EVAL}
+        by_group, by_product = {}, {}
+        for i, (e, t) in enumerate(zip(entries, templates)):
+            by_group.setdefault(t["group"], []).append(i)
+            by_product.setdefault(e["product"], []).append(i)
+        self.same_group = [[j for j in by_group[t["group"]] if j != i]
+                           for i, t in enumerate(templates)]
+        self.same_product = [[j for j in by_product[e["product"]] if j != i]
+                             for i, e in enumerate(entries)]
+        A.COPY_SOURCES[:] = ([e["answer"] for e in entries] + C.OUT_OF_SCOPE_TRAIN +
+                             P.OUT_OF_SCOPE_TRAIN_MORE)
 
     def search(self, q):
         if q not in self.cache:
@@ -319,20 +341,44 @@ class Builder:
     def train_question(self, idx, rng):
         pool = self.templates[idx]["train"] + self.templates[idx]["more"]
         for _ in range(50):
-            q = style(question_for(rng.choice(pool), rng), rng,
-                      TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.12)
+            q = question_for(rng.choice(pool), rng)
+            if rng.random() < 0.75:
+                q = A.augment(q, rng, self.augment)
+            q = style(q, rng, TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.12)
             if q.lower() not in self.eval_questions:
                 return q
         return None
 
+    def hard_context(self, idx, q, rng):
+        """The gold entry among up to 4 entries that look like it (same intent, other product;
+        same product, other intent), topped up with the retriever's hits, shuffled."""
+        picks = rng.sample(self.same_group[idx], min(2, len(self.same_group[idx])))
+        rest = [j for j in self.same_product[idx] if j not in picks]
+        picks += rng.sample(rest, min(4 - len(picks), len(rest), rng.randint(1, 3)))
+        for e in self.retriever.search(q, F.TOP_K + 4):
+            j = int(e["id"][4:]) - 1
+            if len(picks) >= F.TOP_K - 1:
+                break
+            if j != idx and j not in picks:
+                picks.append(j)
+        ctx = [self.entries[j] for j in picks] + [self.entries[idx]]
+        rng.shuffle(ctx)
+        return ctx
+
     def train_turn(self, rng):
         r = rng.random()
-        if r < 0.74:
+        if r < 0.72:
             idx = rng.randrange(len(self.entries))
             q = self.train_question(idx, rng)
             if q is None:
                 return None
             gold = self.entries[idx]
+            if rng.random() < self.hard_negatives:
+                retrieved = self.hard_context(idx, q, rng)
+                if rng.random() < P_DROP_GOLD:
+                    retrieved = [e for e in retrieved if e["id"] != gold["id"]]
+                return [("user", q), ("context", F.context_block(retrieved)),
+                        ("assistant", self.faq_reply(gold, retrieved))]
             retrieved = list(self.search(q))
             if rng.random() < P_DROP_GOLD:
                 wider = self.retriever.search(q, F.TOP_K + 1)
@@ -341,21 +387,38 @@ class Builder:
                 rng.shuffle(retrieved)
             return [("user", q), ("context", F.context_block(retrieved)),
                     ("assistant", self.faq_reply(gold, retrieved))]
-        if r < 0.88:
+        if r < 0.85:
             q = style(rng.choice(C.OUT_OF_SCOPE_TRAIN + P.OUT_OF_SCOPE_TRAIN_MORE), rng,
                       TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.1)
             if q.lower() in self.eval_questions:
                 return None
             return [("user", q), ("context", F.context_block(self.search(q))),
                     ("assistant", F.reply_json(F.ESCALATE_ANSWER, [], True))]
-        if r < 0.95:
+        if r < 0.93:
             oid = "LM-%06d" % rng.randint(100000, 999999)
-            q = style(rng.choice(C.ORDER_TRAIN).replace("{oid}", oid), rng, TRAIN_PREFIXES,
-                      TRAIN_SUFFIXES, 0.05)
+            template = rng.choice(C.ORDER_TRAIN + A.ORDER_TRAIN_MORE * 2)
+            q = re.sub(r" +", " ", expand(template, rng, {"oid": "\0"})).strip()
+            if rng.random() < 0.3:
+                q = A.augment(q, rng, 0.5 * self.augment)
+            if "\0" not in q:
+                return None
+            q = style(q, rng, TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.05).replace("\0", oid)
+            if q.lower() in self.eval_questions:
+                return None
             return self.order_turn(q, oid, rng)
-        issue = rng.choice(C.TICKET_ISSUES_TRAIN + P.TICKET_ISSUES_TRAIN_MORE)
-        template = rng.choice(C.TICKET_TRAIN + P.TICKET_TRAIN_MORE)
-        q = style(expand(template, rng, {"issue": issue}), rng, [""], TRAIN_SUFFIXES, 0.0)
+        # The summary is the customer's problem as typed, copied from the message.
+        if rng.random() < 0.2:
+            issue = rng.choice(C.TICKET_ISSUES_TRAIN + P.TICKET_ISSUES_TRAIN_MORE)
+        else:
+            issue = A.ticket_issue(rng, C.PRODUCTS)
+        if issue.lower() in self.eval_issues:
+            return None
+        template = rng.choice(C.TICKET_TRAIN + P.TICKET_TRAIN_MORE + A.TICKET_TRAIN_MORE)
+        q = expand(template, rng, {"issue": "\0"})
+        q = re.sub(r" +", " ", style(q, rng, [""], TRAIN_SUFFIXES, 0.0)).strip()
+        if q.startswith("\0") and rng.random() < 0.5:
+            issue = issue[0].upper() + issue[1:]
+        q = q.replace("\0", issue)
         if q.lower() in self.eval_questions:
             return None
         return self.ticket_turn(q, issue, rng)
@@ -394,10 +457,14 @@ def main():
     ap.add_argument("--eval-faq", type=int, default=150)
     ap.add_argument("--eval-fresh", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--augment", type=float, default=AUGMENT_STRENGTH,
+                    help="strength of faq_augment's noise on training questions (0: none)")
+    ap.add_argument("--hard-negatives", type=float, default=P_HARD_NEGATIVES,
+                    help="share of training FAQ turns with a hard-negative context")
     args = ap.parse_args()
 
     entries, templates = build_faq()
-    b = Builder(entries, templates, args.seed)
+    b = Builder(entries, templates, args.seed, args.augment, args.hard_negatives)
     eval_items = b.make_eval(args.eval_faq, args.eval_fresh)
     dev_items = b.make_dev()
 
