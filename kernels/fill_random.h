@@ -14,4 +14,9 @@ namespace stemma::kernels {
 cudaError_t launch_fill_random(void* out, int64_t count, DType dtype, uint64_t seed, float scale,
                                cudaStream_t stream);
 
+// Reads `bytes` of `buf` (a multiple of 16) and writes nothing but one word of `sink` that no
+// real input reaches: benchmarks sweep a buffer larger than L2 with it so that the next kernel
+// starts with a cold L2 and no dirty lines to write back (a memset would leave ~L2-size of them).
+cudaError_t launch_read_sweep(const void* buf, int64_t bytes, uint32_t* sink, cudaStream_t stream);
+
 }  // namespace stemma::kernels

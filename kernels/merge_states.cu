@@ -20,25 +20,59 @@ __device__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
   return __float2bfloat16_rn(x);
 }
 
-// One block per (token, head); one thread per output element.
+// One block per (token, head); one thread per output element. A token may have hundreds of
+// states (a long context split across blocks): the block walks them in chunks of blockDim, each
+// thread loading one state's log-sum-exp, so the dependent index -> lse loads of a chunk are in
+// flight together instead of one after another; the chunk's weights go through shared memory and
+// the output loop reads them with independent, unrolled loads of state_o.
+constexpr int kMergeMaxThreads = 128;  // head_dim <= 128 (launch_merge_states checks)
+
 template <typename T>
 __global__ void merge_states_kernel(MergeStatesParams p) {
+  __shared__ float w_s[kMergeMaxThreads];
+  __shared__ int32_t slot_s[kMergeMaxThreads];
+  __shared__ float red_s[kMergeMaxThreads / 32];
   const int token = blockIdx.x;
   const int head = blockIdx.y;
   const int d = threadIdx.x;
+  const int lane = d & 31, warp = d >> 5, warps = (blockDim.x + 31) >> 5;
   const int begin = p.token_state_begin[token];
   const int end = p.token_state_begin[token + 1];
+
   float mmax = -INFINITY;
-  for (int i = begin; i < end; ++i) {
-    mmax = fmaxf(mmax, p.state_lse[static_cast<int64_t>(p.token_states[i]) * p.num_q_heads + head]);
+  for (int c = begin; c < end; c += blockDim.x) {
+    if (c + d < end) {
+      const int64_t slot = p.token_states[c + d];
+      mmax = fmaxf(mmax, p.state_lse[slot * p.num_q_heads + head]);
+    }
   }
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) {
+    mmax = fmaxf(mmax, __shfl_xor_sync(0xffffffffu, mmax, off));
+  }
+  if (lane == 0) red_s[warp] = mmax;
+  __syncthreads();
+  mmax = red_s[0];
+  for (int w = 1; w < warps; ++w) mmax = fmaxf(mmax, red_s[w]);
+
   float wsum = 0.f, acc = 0.f;
   if (mmax != -INFINITY) {
-    for (int i = begin; i < end; ++i) {
-      const int64_t slot = p.token_states[i];
-      const float w = exp2f(p.state_lse[slot * p.num_q_heads + head] - mmax);
-      wsum += w;
-      acc += w * p.state_o[(slot * p.num_q_heads + head) * p.head_dim + d];
+    for (int c = begin; c < end; c += blockDim.x) {
+      const int n = min(static_cast<int>(blockDim.x), end - c);
+      __syncthreads();  // the previous chunk's weights are consumed
+      if (d < n) {
+        const int32_t slot = p.token_states[c + d];
+        slot_s[d] = slot;
+        w_s[d] = exp2f(p.state_lse[static_cast<int64_t>(slot) * p.num_q_heads + head] - mmax);
+      }
+      __syncthreads();
+#pragma unroll 8
+      for (int i = 0; i < n; ++i) {
+        const float w = w_s[i];
+        wsum += w;
+        acc += w *
+               p.state_o[(static_cast<int64_t>(slot_s[i]) * p.num_q_heads + head) * p.head_dim + d];
+      }
     }
   }
   T* out = static_cast<T*>(p.out);
@@ -75,7 +109,11 @@ __global__ void kv_append_kernel(KvAppendParams p) {
 
 cudaError_t launch_merge_states(const MergeStatesParams& p, cudaStream_t stream) {
   if (p.num_tokens == 0) return cudaSuccess;
-  if (p.head_dim <= 0 || p.head_dim > 1024 || p.num_q_heads <= 0) return cudaErrorInvalidValue;
+  // One thread per output element; the chunked state walk needs whole warps.
+  if (p.head_dim <= 0 || p.head_dim > kMergeMaxThreads || p.head_dim % 32 != 0 ||
+      p.num_q_heads <= 0) {
+    return cudaErrorInvalidValue;
+  }
   dim3 grid(static_cast<unsigned>(p.num_tokens), static_cast<unsigned>(p.num_q_heads));
   if (p.dtype == DType::kF16) {
     merge_states_kernel<__half><<<grid, p.head_dim, 0, stream>>>(p);

@@ -9,6 +9,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "kernels/paged_attention.h"
@@ -438,12 +439,29 @@ int blocks_per_sm() {
   return n;
 }
 
+// configure() once per device and kernel instantiation: the two attribute calls cost several
+// microseconds of host time, which a batch-1 decode launch (tens of microseconds) would pay on
+// every call.
+template <typename T, int D, bool kQSmem>
+cudaError_t configure_once() {
+  constexpr int kMaxDevices = 64;
+  static std::atomic<bool> done[kMaxDevices];
+  int device = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  if (device < 0 || device >= kMaxDevices) return configure<T, D, kQSmem>();
+  if (done[device].load(std::memory_order_acquire)) return cudaSuccess;
+  err = configure<T, D, kQSmem>();  // idempotent: racing first callers all set the same values
+  if (err == cudaSuccess) done[device].store(true, std::memory_order_release);
+  return err;
+}
+
 template <typename T, int D, bool kQSmem>
 cudaError_t launch_one(const PagedAttnParams& p, cudaStream_t stream) {
   const int smem = static_cast<int>(sizeof(Smem<T, D>));
   static_assert(sizeof(Smem<T, D>) >= (kWarps * 16 * D + 2 * kWarps * 16) * sizeof(float),
                 "reduction scratch must fit in the stage buffers");
-  cudaError_t err = configure<T, D, kQSmem>();
+  cudaError_t err = configure_once<T, D, kQSmem>();
   if (err != cudaSuccess) return err;
   dim3 grid(static_cast<unsigned>(p.num_items), static_cast<unsigned>(p.num_kv_heads));
   paged_attention_kernel<T, D, kQSmem><<<grid, kThreads, smem, stream>>>(p);

@@ -7,6 +7,7 @@
 //   stemma_bench_kernels --quick         a small subset
 //   stemma_bench_kernels --calibrate     fits the cost-model constants (engine/attn) and stops;
 //                                        the matrix fits them first too (--no-calibrate: defaults)
+//   stemma_bench_kernels --roofline      the baseline decode against the copy roofline only
 //   stemma_bench_kernels --single
 //   model=llama,batch=64,prefix=4096,suffix=128,groups=1,depth=1,mode=shared
 //                                        one configuration, a few launches (for ncu)
@@ -56,7 +57,10 @@ struct Config {
   int32_t batch = 1, prefix = 0, suffix = 128, groups = 1, depth = 1;
 };
 
-constexpr int32_t kPageSize = 16;
+// --page-size N and --contiguous (pages in address order instead of shuffled) vary the KV
+// layout of every configuration: what the DRAM access pattern costs.
+int32_t g_page_size = 16;
+bool g_shuffle_pages = true;
 
 // A batch: `groups` groups of requests; each group shares a prefix of `prefix` tokens cut into
 // `depth` levels, level l shared by 1/2^l of the group (a binary radix tree); each request owns
@@ -73,7 +77,7 @@ struct Batch {
 Batch make_batch(const Config& c) {
   Batch b;
   std::vector<int32_t> lengths;  // per segment
-  const int32_t level_len = c.depth > 0 ? c.prefix / c.depth / kPageSize * kPageSize : 0;
+  const int32_t level_len = c.depth > 0 ? c.prefix / c.depth / g_page_size * g_page_size : 0;
   std::vector<std::vector<int32_t>> paths(c.batch);
   for (int32_t g = 0; g < c.groups; ++g) {
     std::vector<int32_t> members;
@@ -97,14 +101,14 @@ Batch make_batch(const Config& c) {
     lengths.push_back(c.suffix);
   }
   int32_t total_pages = 0;
-  for (int32_t len : lengths) total_pages += (len + kPageSize - 1) / kPageSize;
+  for (int32_t len : lengths) total_pages += (len + g_page_size - 1) / g_page_size;
   std::vector<int32_t> pool(total_pages);
   std::iota(pool.begin(), pool.end(), 0);
   std::mt19937 rng(5);
-  std::shuffle(pool.begin(), pool.end(), rng);
+  if (g_shuffle_pages) std::shuffle(pool.begin(), pool.end(), rng);
   size_t next = 0;
   for (int32_t len : lengths) {
-    const int32_t n = (len + kPageSize - 1) / kPageSize;
+    const int32_t n = (len + g_page_size - 1) / g_page_size;
     b.pages.emplace_back(pool.begin() + next, pool.begin() + next + n);
     next += n;
     b.unique_tokens += len;
@@ -134,14 +138,17 @@ double median(std::vector<double> v) {
 }
 
 // Times `fn` with CUDA events: warm-ups, then the median of `repeats` launches.
-template <typename Fn>
-double time_us(Fn&& fn, int repeats) {
+// `before` runs ahead of each timed launch, outside the timed span (an L2 sweep).
+template <typename Fn, typename Before = void (*)()>
+double time_us(
+    Fn&& fn, int repeats, Before&& before = [] {}) {
   cudaEvent_t a, b;
   CK(cudaEventCreate(&a));
   CK(cudaEventCreate(&b));
   for (int i = 0; i < 3; ++i) fn();
   std::vector<double> t;
   for (int i = 0; i < repeats; ++i) {
+    before();
     CK(cudaEventRecord(a));
     fn();
     CK(cudaEventRecord(b));
@@ -179,7 +186,7 @@ struct RunResult {
 RunResult run_mode(const Config& c, const Batch& b, bool share, const Gpu& g, int repeats,
                    const attn::CostModel& cost, bool q_from_smem = false) {
   attn::PlanOptions o;
-  o.page_size = kPageSize;
+  o.page_size = g_page_size;
   o.num_q_heads = c.model.q_heads;
   o.num_kv_heads = c.model.kv_heads;
   o.head_dim = c.model.head_dim;
@@ -201,13 +208,13 @@ RunResult run_mode(const Config& c, const Batch& b, bool share, const Gpu& g, in
   t.q_token_stride = static_cast<int64_t>(c.model.q_heads) * c.model.head_dim;
   t.k_cache = g.k;
   t.v_cache = g.v;
-  t.page_stride = static_cast<int64_t>(c.model.kv_heads) * kPageSize * c.model.head_dim;
+  t.page_stride = static_cast<int64_t>(c.model.kv_heads) * g_page_size * c.model.head_dim;
   t.out = g.out;
   t.out_token_stride = t.q_token_stride;
   t.num_q_heads = c.model.q_heads;
   t.num_kv_heads = c.model.kv_heads;
   t.head_dim = c.model.head_dim;
-  t.page_size = kPageSize;
+  t.page_size = g_page_size;
   t.q_from_smem = q_from_smem;
   RunResult r;
   r.us = time_us([&] { CK(kernels::testing::run_plan(dp, t, nullptr)); }, repeats);
@@ -219,7 +226,7 @@ RunResult run_mode(const Config& c, const Batch& b, bool share, const Gpu& g, in
 
 Gpu alloc(const Config& c, const Batch& b) {
   Gpu g;
-  const size_t page_elems = static_cast<size_t>(c.model.kv_heads) * kPageSize * c.model.head_dim;
+  const size_t page_elems = static_cast<size_t>(c.model.kv_heads) * g_page_size * c.model.head_dim;
   g.kv_bytes = page_elems * b.num_pages * 2;
   CK(cudaMalloc(&g.k, g.kv_bytes));
   CK(cudaMalloc(&g.v, g.kv_bytes));
@@ -317,6 +324,90 @@ attn::CostModel calibrate(double copy_gbps) {
   return fitted;
 }
 
+// Baseline decode (no sharing) against the copy roofline, timed four ways on the same plan:
+//   cold   one call after a read sweep of 4x L2 (the KV comes from DRAM: the honest figure)
+//   warm   one call after the previous one (part of the KV may still sit in L2)
+//   stream 20 calls back to back / 20 (launch latency hidden, as in a forward pass the host
+//          queues ahead of the GPU or a CUDA graph)
+//   kernel the attention kernel alone, cold (what the merge adds is cold - kernel)
+// Fractions are KV bytes read / time / copy roofline. Medians of 15.
+void roofline(double copy_gbps, const attn::CostModel& cost) {
+  cudaDeviceProp prop{};
+  CK(cudaGetDeviceProperties(&prop, 0));
+  const size_t sweep_bytes = std::max<size_t>(size_t{256} << 20, size_t{4} * prop.l2CacheSize);
+  void* sweep = nullptr;
+  uint32_t* sink = nullptr;
+  CK(cudaMalloc(&sweep, sweep_bytes));
+  CK(cudaMalloc(&sink, sizeof(uint32_t)));
+  CK(kernels::launch_fill_random(sweep, sweep_bytes / 2, kernels::DType::kF16, 9, 1.f, nullptr));
+  {  // read-only roofline: the sweep itself over a 2 GiB buffer
+    const size_t bytes = size_t{2} << 30;
+    void* buf = nullptr;
+    CK(cudaMalloc(&buf, bytes));
+    CK(kernels::launch_fill_random(buf, bytes / 2, kernels::DType::kF16, 8, 1.f, nullptr));
+    const double us =
+        time_us([&] { CK(kernels::launch_read_sweep(buf, bytes, sink, nullptr)); }, 10);
+    std::printf("# read sweep of 2 GiB: %.0f GB/s; page size %d, pages %s\n", bytes / (us * 1e3),
+                g_page_size, g_shuffle_pages ? "shuffled" : "contiguous");
+    CK(cudaFree(buf));
+  }
+  std::printf(
+      "model,batch,context,items,kv_MB,cold_us,warm_us,stream_us,kernel_us,frac_cold,frac_warm,"
+      "frac_stream,frac_kernel,pred_us\n");
+  for (const ModelShape& m : {kLlama, kQwen}) {
+    for (const auto& [batch, context] : std::vector<std::pair<int32_t, int32_t>>{
+             {1, 8192}, {1, 32768}, {1, 65536}, {1, 131072}, {8, 32768}, {32, 32768}}) {
+      const Config c{m, batch, 0, context, 1, 1};
+      Batch b = make_batch(c);
+      Gpu g = alloc(c, b);
+      attn::PlanOptions o;
+      o.page_size = g_page_size;
+      o.num_q_heads = m.q_heads;
+      o.num_kv_heads = m.kv_heads;
+      o.head_dim = m.head_dim;
+      o.share_segments = false;
+      o.cost = cost;
+      auto plan = attn::build_attention_plan(b.segments, b.requests, o);
+      if (!plan.ok()) std::exit(1);
+      DevicePlan dp;
+      CK(kernels::testing::upload_plan(*plan, m.q_heads, m.head_dim, dp));
+      AttentionTensors t;
+      t.q = g.q;
+      t.q_token_stride = static_cast<int64_t>(m.q_heads) * m.head_dim;
+      t.k_cache = g.k;
+      t.v_cache = g.v;
+      t.page_stride = static_cast<int64_t>(m.kv_heads) * g_page_size * m.head_dim;
+      t.out = g.out;
+      t.out_token_stride = t.q_token_stride;
+      t.num_q_heads = m.q_heads;
+      t.num_kv_heads = m.kv_heads;
+      t.head_dim = m.head_dim;
+      t.page_size = g_page_size;
+      const auto attn_params = kernels::testing::attention_params(dp, t);
+      auto step = [&] { CK(kernels::testing::run_plan(dp, t, nullptr)); };
+      auto cool = [&] { CK(kernels::launch_read_sweep(sweep, sweep_bytes, sink, nullptr)); };
+      const double cold = time_us(step, 15, cool);
+      const double kernel =
+          time_us([&] { CK(kernels::launch_paged_attention(attn_params, nullptr)); }, 15, cool);
+      const double warm = time_us(step, 15);
+      const double stream = time_us(
+                                [&] {
+                                  for (int i = 0; i < 20; ++i) step();
+                                },
+                                15) /
+                            20;
+      const double bytes = b.logical_tokens * 4.0 * m.kv_heads * m.head_dim;
+      auto frac = [&](double us) { return bytes / (us * 1e3) / copy_gbps; };
+      std::printf("%s,%d,%d,%zu,%.1f,%.1f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%.3f,%.1f\n", m.name, batch,
+                  context, plan->items.size(), bytes / 1e6, cold, warm, stream, kernel, frac(cold),
+                  frac(warm), frac(stream), frac(kernel), plan->predicted_ns / 1e3);
+      std::fflush(stdout);
+      release(g);
+    }
+  }
+  cudaFree(sweep);
+  cudaFree(sink);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -329,13 +420,16 @@ int main(int argc, char** argv) {
   CK(cudaGetDeviceProperties(&prop, 0));
   bool quick = false;
   std::string single, mode = "shared";
-  bool do_calibrate = false, no_calibrate = false;
+  bool do_calibrate = false, no_calibrate = false, do_roofline = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
     if (a == "--calibrate") do_calibrate = true;
     if (a == "--no-calibrate") no_calibrate = true;
     if (a == "--single" && i + 1 < argc) single = argv[++i];
+    if (a == "--roofline") do_roofline = true;
+    if (a == "--page-size" && i + 1 < argc) g_page_size = std::stoi(argv[++i]);
+    if (a == "--contiguous") g_shuffle_pages = false;
   }
   attn::CostModel cost;
   if (!single.empty()) {
@@ -367,6 +461,10 @@ int main(int argc, char** argv) {
         cost.blocks_per_sm, cost.hbm_bytes_per_ns, cost.launch_fixed_ns, cost.block_fixed_ns,
         cost.tile_mma_ns_per_row_tile);
     if (do_calibrate) return 0;
+  }
+  if (do_roofline) {
+    roofline(copy_gbps, cost);
+    return 0;
   }
   std::vector<Config> configs;
   for (const ModelShape& m : {kLlama, kQwen}) {

@@ -81,7 +81,7 @@ struct AttentionTensors {
   bool q_from_smem = false;  // kernel variant (paged_attention.h)
 };
 
-inline cudaError_t run_plan(const DevicePlan& d, const AttentionTensors& t, cudaStream_t stream) {
+inline PagedAttnParams attention_params(const DevicePlan& d, const AttentionTensors& t) {
   PagedAttnParams p;
   p.dtype = t.dtype;
   p.q = t.q;
@@ -102,8 +102,10 @@ inline cudaError_t run_plan(const DevicePlan& d, const AttentionTensors& t, cuda
   p.page_size = t.page_size;
   p.sm_scale = 1.f / std::sqrt(static_cast<float>(t.head_dim));
   p.q_from_smem = t.q_from_smem;
-  cudaError_t e = launch_paged_attention(p, stream);
-  if (e != cudaSuccess) return e;
+  return p;
+}
+
+inline MergeStatesParams merge_params(const DevicePlan& d, const AttentionTensors& t) {
   MergeStatesParams m;
   m.dtype = t.dtype;
   m.state_o = d.state_o;
@@ -115,7 +117,13 @@ inline cudaError_t run_plan(const DevicePlan& d, const AttentionTensors& t, cuda
   m.num_tokens = d.num_tokens;
   m.num_q_heads = t.num_q_heads;
   m.head_dim = t.head_dim;
-  return launch_merge_states(m, stream);
+  return m;
+}
+
+inline cudaError_t run_plan(const DevicePlan& d, const AttentionTensors& t, cudaStream_t stream) {
+  cudaError_t e = launch_paged_attention(attention_params(d, t), stream);
+  if (e != cudaSuccess) return e;
+  return launch_merge_states(merge_params(d, t), stream);
 }
 
 }  // namespace stemma::kernels::testing
