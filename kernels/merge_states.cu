@@ -39,11 +39,18 @@ __global__ void merge_states_kernel(MergeStatesParams p) {
   const int begin = p.token_state_begin[token];
   const int end = p.token_state_begin[token + 1];
 
-  float mmax = -INFINITY;
+  // The first chunk's slot and lse stay in registers for the second pass (usually the only one).
+  float mmax = -INFINITY, first_lse = -INFINITY;
+  int32_t first_slot = 0;
   for (int c = begin; c < end; c += blockDim.x) {
     if (c + d < end) {
-      const int64_t slot = p.token_states[c + d];
-      mmax = fmaxf(mmax, p.state_lse[slot * p.num_q_heads + head]);
+      const int32_t slot = p.token_states[c + d];
+      const float lse = p.state_lse[static_cast<int64_t>(slot) * p.num_q_heads + head];
+      if (c == begin) {
+        first_slot = slot;
+        first_lse = lse;
+      }
+      mmax = fmaxf(mmax, lse);
     }
   }
 #pragma unroll
@@ -61,12 +68,16 @@ __global__ void merge_states_kernel(MergeStatesParams p) {
       const int n = min(static_cast<int>(blockDim.x), end - c);
       __syncthreads();  // the previous chunk's weights are consumed
       if (d < n) {
-        const int32_t slot = p.token_states[c + d];
+        const int32_t slot = c == begin ? first_slot : p.token_states[c + d];
+        const float lse =
+            c == begin ? first_lse : p.state_lse[static_cast<int64_t>(slot) * p.num_q_heads + head];
         slot_s[d] = slot;
-        w_s[d] = exp2f(p.state_lse[static_cast<int64_t>(slot) * p.num_q_heads + head] - mmax);
+        w_s[d] = exp2f(lse - mmax);
       }
       __syncthreads();
-#pragma unroll 8
+      // Unrolled so that 32 independent state_o loads are in flight: a 32k context has 30-70
+      // states per token and head, and one load after another made this kernel cost ~7 us.
+#pragma unroll 32
       for (int i = 0; i < n; ++i) {
         const float w = w_s[i];
         wsum += w;

@@ -254,46 +254,77 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
   cp_async_commit();
 
   const int num_stages = (item.kv_end - item.kv_begin + kStageTokens - 1) / kStageTokens;
-  // Each thread copies chunk tid % kChunks of kLoadRows rows per stage. Page ids are fetched one
-  // stage before their copies are issued, so the dependent global load is off the critical path.
+  // Each thread copies chunk tid % kChunks of rows r0 + kRowsPerPass * j (j < kLoadRows) of every
+  // stage. A stage is kGroups 16-token groups; a group lies inside one page (kv_begin and page
+  // sizes are multiples of 16), so a stage needs kGroups page ids, fetched one stage before their
+  // copies are issued (the dependent global load stays off the critical path). The group cursor
+  // advances by whole stages without dividing: decode is bound by the instructions issued per
+  // staged byte, and a runtime division per row cost about a third of them.
   constexpr int kLoadRows = kStageTokens * kChunks / kThreads;
+  constexpr int kRowsPerPass = kThreads / kChunks;  // 8 (D = 128) or 16 (D = 64)
+  constexpr int kGroups = kStageTokens / kSubTokens;
   static_assert(kThreads % kChunks == 0, "a thread keeps one chunk column");
+  static_assert(kRowsPerPass % 8 == 0 && kSubTokens % kRowsPerPass == 0,
+                "a thread's rows keep one swizzle phase and stay inside their 16-token group");
   const int my_chunk = tid % kChunks;
-  int pages[kLoadRows];
-  auto fetch_pages = [&](int s) {
-    const int t0 = item.kv_begin + s * kStageTokens;
+  const int r0 = tid / kChunks;
+  const int64_t thread_src = head_off + static_cast<int64_t>(r0) * D + my_chunk * 8;
+  const int thread_dst = r0 * D + ((my_chunk ^ (r0 & 7)) << 3);  // swz<D>(r0 + 8k, my_chunk)
+  const int stage_pages = kStageTokens / p.page_size;            // whole pages a stage advances
+  const int stage_slots = kStageTokens % p.page_size;            // plus these slots
+  int cur_page[kGroups], cur_slot[kGroups];  // the next stage to fetch, per group
 #pragma unroll
-    for (int j = 0; j < kLoadRows; ++j) {
-      const int t = t0 + (tid + j * kThreads) / kChunks;
-      pages[j] =
-          (s < num_stages && t < item.kv_end) ? p.page_ids[item.page_offset + t / p.page_size] : -1;
+  for (int g = 0; g < kGroups; ++g) {
+    const int t = item.kv_begin + g * kSubTokens;
+    cur_page[g] = t / p.page_size;
+    cur_slot[g] = t % p.page_size;
+  }
+  int fetched_page[kGroups], fetched_slot[kGroups];
+  int fetch_stage = 0;
+  auto fetch_pages = [&]() {
+    const int t0 = item.kv_begin + fetch_stage * kStageTokens;
+#pragma unroll
+    for (int g = 0; g < kGroups; ++g) {
+      const bool live = fetch_stage < num_stages && t0 + g * kSubTokens < item.kv_end;
+      fetched_page[g] = live ? p.page_ids[item.page_offset + cur_page[g]] : -1;
+      fetched_slot[g] = cur_slot[g];
+      cur_page[g] += stage_pages;
+      cur_slot[g] += stage_slots;
+      if (cur_slot[g] >= p.page_size) {
+        cur_slot[g] -= p.page_size;
+        ++cur_page[g];
+      }
     }
+    ++fetch_stage;
   };
   auto load_stage = [&](int s) {
     const int buf = s % kStages;
     const int t0 = item.kv_begin + s * kStageTokens;
+    int64_t group_src[kGroups];
+#pragma unroll
+    for (int g = 0; g < kGroups; ++g) {
+      group_src[g] = static_cast<int64_t>(fetched_page[g]) * p.page_stride +
+                     static_cast<int64_t>(fetched_slot[g]) * D + thread_src;
+    }
 #pragma unroll
     for (int j = 0; j < kLoadRows; ++j) {
-      const int r = (tid + j * kThreads) / kChunks;
-      const int t = t0 + r;
-      int bytes = 0;
-      int64_t off = 0;
-      if (pages[j] >= 0) {
-        off = static_cast<int64_t>(pages[j]) * p.page_stride + head_off +
-              static_cast<int64_t>(t % p.page_size) * D + my_chunk * 8;
-        bytes = 16;
-      }
-      cp_async16(&sm.k[buf][swz<D>(r, my_chunk)], kc + off, bytes);
-      cp_async16(&sm.v[buf][swz<D>(r, my_chunk)], vc + off, bytes);
+      const int row = j * kRowsPerPass;  // + r0
+      const int g = row / kSubTokens;
+      const int in_group = row % kSubTokens;
+      const bool live = fetched_page[g] >= 0 && t0 + row + r0 < item.kv_end;
+      const int64_t off = live ? group_src[g] + static_cast<int64_t>(in_group) * D : 0;
+      const int bytes = live ? 16 : 0;
+      cp_async16(&sm.k[buf][thread_dst + row * D], kc + off, bytes);
+      cp_async16(&sm.v[buf][thread_dst + row * D], vc + off, bytes);
     }
   };
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
-    fetch_pages(s);
+    fetch_pages();
     load_stage(s);
     cp_async_commit();
   }
-  fetch_pages(kStages - 1);
+  fetch_pages();
 
   // Per-thread softmax state for rows r0 = lane/4 and r1 = r0 + 8 of this warp's row tile.
   WarpState<D> st;
@@ -325,7 +356,7 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
   for (int s = 0; s < num_stages; ++s) {
     if (s + kStages - 1 < num_stages) load_stage(s + kStages - 1);
     cp_async_commit();
-    fetch_pages(s + kStages);
+    fetch_pages();  // stage s + kStages
     cp_async_wait<kStages - 1>();
     __syncthreads();
     if (!kQSmem && s == 0) {
