@@ -5,7 +5,7 @@
 set -o pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-STEPS=${STEPS:-"build test sanitize bench ncu"}
+STEPS=${STEPS:-"build test sanitize roofline bench ncu"}
 export PKG_CONFIG_PATH=/opt/deps/usr/lib/x86_64-linux-gnu/pkgconfig
 nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,memory.used --format=csv | tee "$OUT/gpu.txt"
 if [[ $STEPS == *build* ]]; then
@@ -27,13 +27,15 @@ if [[ $STEPS == *sanitize* ]]; then
     build/tests/kernels/kernels_paged_attention_test -tc=causal* 2>&1 | tail -3 | tee -a "$OUT/sanitize.log"
 fi
 B=build/bench/kernels/stemma_bench_kernels
+if [[ $STEPS == *roofline* ]]; then timeout 200 $B --roofline 2>&1 | tee "$OUT/roofline.csv"; fi
 if [[ $STEPS == *bench* ]]; then timeout 300 $B $BENCH_ARGS 2>&1 | tee "$OUT/bench.csv"; fi
 if [[ $STEPS == *ncu* ]]; then
   for run in "model=llama,batch=64,prefix=4096,suffix=16,groups=1,depth=1,mode=base" \
              "model=llama,batch=64,prefix=4096,suffix=16,groups=1,depth=1,mode=shared" \
              "model=llama,batch=64,prefix=32768,suffix=16,groups=1,depth=1,mode=base" \
              "model=llama,batch=64,prefix=32768,suffix=16,groups=1,depth=1,mode=shared" \
-             "model=llama,batch=32,prefix=0,suffix=32768,groups=1,depth=1,mode=base"; do
+             "model=llama,batch=32,prefix=0,suffix=32768,groups=1,depth=1,mode=base" \
+             "model=llama,batch=1,prefix=0,suffix=32768,groups=1,depth=1,mode=base"; do
     timeout 100 ncu --clock-control none -k regex:paged_attention --launch-skip 3 --launch-count 1 \
       --metrics dram__bytes_read.sum,dram__bytes_write.sum,gpu__time_duration.sum,lts__t_sector_hit_rate.pct,lts__t_sectors_op_read.sum \
       $B --single "$run" 2>&1 | grep -E "single|dram__|gpu__time|lts__|ERR" | tee -a "$OUT/ncu.log"
