@@ -149,7 +149,15 @@ Result<Generation> FaqBot::generate(const std::vector<Message>& messages,
   so.max_tokens = options_.max_new_tokens;
   so.temperature = 0;  // greedy, as the model was evaluated
   if (options_.constrain) {
-    STEMMA_ASSIGN_OR_RETURN(auto compiled, constraints_->get(allowed_ids, allow_tool));
+    // Tool arguments are pinned to the customer's last message (reply_constraint.h).
+    std::string_view user_text;
+    for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+      if (it->role == "user") {
+        user_text = it->content;
+        break;
+      }
+    }
+    STEMMA_ASSIGN_OR_RETURN(auto compiled, constraints_->get(allowed_ids, allow_tool, user_text));
     so.logits_processor = std::make_shared<ConstraintLogitsProcessor>(std::move(compiled));
   }
   const EngineStats before = engine_->stats();

@@ -6,6 +6,14 @@
 //   <tool_call>{"name": "lookup_order", "arguments": {"order_id": "<string>"}}</tool_call>
 //   <tool_call>{"name": "create_ticket", "arguments": {"summary": "<string>"}}</tool_call>
 //
+// With the customer's message (`user_text`), the tool arguments are pinned to it: the
+// create_ticket summary is a span of the message's words (its last word with or without its
+// trailing punctuation), and the lookup_order id is one of the message's order numbers
+// (LM- and 6 digits). The model was trained to copy them (docs/demo-model.md); the constraint
+// keeps it from writing a problem it remembers instead. A message with characters that JSON
+// escapes (quotes, backslashes, control or non-ASCII bytes), more than kMaxSummaryWords words or
+// no order number leaves that argument a free JSON string.
+//
 // The regex is written out rather than derived from a JSON Schema because the model was trained
 // on json.dumps' exact spacing and key order: every text it allows is valid JSON of the reply
 // schema (kReplySchema), but it also pins the layout the model knows, which a generic schema
@@ -17,6 +25,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/common/status.h"
@@ -30,7 +39,10 @@ namespace stemma::faqbot {
 // The JSON Schema the final reply satisfies (for documentation and validation).
 extern const char* const kReplySchema;
 
-std::string reply_regex(const std::vector<std::string>& allowed_ids, bool allow_tool_call);
+std::string reply_regex(const std::vector<std::string>& allowed_ids, bool allow_tool_call,
+                        std::string_view user_text = {});
+
+inline constexpr size_t kMaxSummaryWords = 48;
 
 // Builds the constraint's vocabulary from the model's tokenizer once and compiles (and caches)
 // one automaton per (allowed ids, tools) combination.
@@ -39,7 +51,8 @@ class ReplyConstraints {
   static Result<std::unique_ptr<ReplyConstraints>> create(const Tokenizer& tokenizer);
 
   Result<std::shared_ptr<const constrain::CompiledConstraint>> get(
-      const std::vector<std::string>& allowed_ids, bool allow_tool_call);
+      const std::vector<std::string>& allowed_ids, bool allow_tool_call,
+      std::string_view user_text = {});
 
   const std::shared_ptr<const constrain::TokenIndex>& index() const { return index_; }
 

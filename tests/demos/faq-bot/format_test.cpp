@@ -11,8 +11,10 @@
 #include "demos/faq-bot/faq_prompt.h"
 #include "demos/faq-bot/faq_retriever.h"
 #include "demos/faq-bot/reply.h"
+#include "demos/faq-bot/reply_constraint.h"
 #include "demos/faq-bot/reply_ranker.h"
 #include "demos/faq-bot/spelling.h"
+#include "engine/constrain/dfa.h"
 #include "tests/demos/faq-bot/test_paths.h"
 
 using namespace stemma::faqbot;
@@ -237,4 +239,43 @@ TEST_CASE("reply ranking: rank prior, escalation needs the model and a weak matc
   CHECK(choose_reply({-10, -20, -30}, likely, strong, p) == 0);
   CHECK(choose_reply({-10, -20, -30}, unlikely, weak, p) == 0);
   CHECK(choose_reply({}, 0, {}, p) == -1);  // nothing retrieved
+}
+
+TEST_CASE("tool arguments are pinned to the customer's message") {
+  auto dfa = [](std::string_view user_text) {
+    auto d = stemma::constrain::compile_regex(reply_regex({"faq-001"}, true, user_text));
+    REQUIRE(d.ok());
+    return std::move(d).value();
+  };
+  auto ticket = [](std::string_view summary) {
+    return "<tool_call>{\"name\": \"create_ticket\", \"arguments\": {\"summary\": \"" +
+           std::string(summary) + "\"}}</tool_call>";
+  };
+  auto order = [](std::string_view id) {
+    return "<tool_call>{\"name\": \"lookup_order\", \"arguments\": {\"order_id\": \"" +
+           std::string(id) + "\"}}</tool_call>";
+  };
+  const auto d = dfa("Please get me an agent, the hub fell off the shelf twice?");
+  CHECK(d.matches(ticket("the hub fell off the shelf twice")));
+  CHECK(d.matches(ticket("the hub fell off the shelf twice?")));
+  CHECK(d.matches(ticket("Please get me an agent, the hub")));
+  CHECK(d.matches(ticket("agent")));
+  CHECK(d.matches(ticket("agent,")));  // with or without the last word's punctuation
+  CHECK(d.matches(ticket("agent, the")));
+  CHECK_FALSE(d.matches(ticket("the hub fell off the wall")));
+  CHECK_FALSE(d.matches(ticket("hub fell of")));  // whole words only
+  CHECK_FALSE(d.matches(ticket("")));
+  CHECK(d.matches(order("LM-123456")));  // no order number in the message: a free string
+  CHECK(d.matches(order("anything")));
+  CHECK(d.matches("{\"answer\": \"x\", \"source_ids\": [\"faq-001\"], \"escalate\": false}"));
+
+  const auto o = dfa("where are LM-123456 and LM-654321?");
+  CHECK(o.matches(order("LM-123456")));
+  CHECK(o.matches(order("LM-654321")));
+  CHECK_FALSE(o.matches(order("LM-111111")));
+  CHECK(dfa("order LM-1234567").matches(order("free")));  // 7 digits: no order number
+
+  // Text json.dumps would escape leaves the summary free; no message: both free.
+  CHECK(dfa("my \"hub\" broke").matches(ticket("anything at all")));
+  CHECK(dfa("").matches(ticket("anything at all")));
 }
