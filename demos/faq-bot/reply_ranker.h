@@ -18,7 +18,7 @@
 namespace stemma::faqbot {
 
 struct RankPolicy {
-  double rank_prior = 5.0;        // nats a lower-ranked entry must win by, per rank
+  double rank_prior = 3.0;        // nats a lower-ranked entry must win by, per rank
   double escalate_margin = -2.0;  // escalate if the escalation is at most this much less likely
   double weak_match_bm25 = -7.0;  // ... and the retriever's best bm25 is above this
 };
