@@ -16,9 +16,11 @@ namespace stemma::capi {
 
 EngineCore::~EngineCore() = default;
 
-void EngineCore::track(RequestId id) {
+bool EngineCore::track(RequestId id) {
   std::lock_guard<std::mutex> lock(active_mu_);
+  if (closed_) return false;
   active_.insert(id);
+  return true;
 }
 
 void EngineCore::untrack(RequestId id) {
@@ -28,6 +30,7 @@ void EngineCore::untrack(RequestId id) {
 
 void EngineCore::cancel_tracked() {
   std::lock_guard<std::mutex> lock(active_mu_);
+  closed_.store(true, std::memory_order_release);
   for (RequestId id : active_) (void)engine->cancel(id);  // finished meanwhile: nothing to do
 }
 

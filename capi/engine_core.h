@@ -4,6 +4,7 @@
 // when a caller frees the engine handle first.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,10 +29,14 @@ struct EngineCore {
   ~EngineCore();
 
   // Requests submitted through stemma_generate, so stemma_engine_free can cancel them while
-  // other handles (programs, chats) still keep the engine itself alive.
-  void track(RequestId id);
+  // other handles (programs, chats) still keep the engine itself alive. track() returns false
+  // once cancel_tracked() ran: a request submitted just before the handle was freed, whose id
+  // was not tracked yet, is then cancelled by its own caller instead of running to its end.
+  [[nodiscard]] bool track(RequestId id);
   void untrack(RequestId id);
   void cancel_tracked();
+  // True once cancel_tracked() ran; a stream callback checks it to cancel its own request.
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // The SDK's view of the engine (tokenizer, chat template, role blocks), made on first use and
   // shared by every program, chat, RAG answer and agent on this engine. Errors name `function`.
@@ -42,6 +47,7 @@ struct EngineCore {
   std::shared_ptr<program::Runtime> runtime_;  // declared after `engine`: destroyed before it
   std::mutex active_mu_;
   std::set<RequestId> active_;
+  std::atomic<bool> closed_{false};  // the engine handle was freed (set under active_mu_)
 };
 
 // A Tokenizer or a FailedPrecondition naming `function` when the model has none.

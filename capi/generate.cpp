@@ -64,22 +64,27 @@ STEMMA_API stemma_status stemma_generate(stemma_engine* engine, const char* prom
     Engine& eng = *core->engine;
     StreamCallback on_event;
     if (stream != nullptr) {
-      on_event = [state, &eng](const StreamEvent& e) {
-        if (state->bridge.deliver(e.text)) return;
+      // `c` outlives the request: this call holds `core` until wait() returned.
+      on_event = [state, &eng, c = core.get()](const StreamEvent& e) {
+        // Cancel when the caller's callback asks to, or when the engine handle was freed while
+        // the callback ran (it may have been freed before this call could track the id).
+        if (state->bridge.deliver(e.text) && !c->closed()) return;
         std::lock_guard<std::mutex> lock(state->mu);
-        if (state->id != 0 && !state->cancel_sent) {
+        if (!state->cancel_sent) {
           state->cancel_sent = true;
-          (void)eng.cancel(state->id);  // allowed from the stream callback
+          (void)eng.cancel(e.id);  // allowed from the stream callback
         }
       };
     }
     STEMMA_ASSIGN_OR_RETURN(RequestId id, eng.submit(std::move(ids), std::move(so), on_event));
-    core->track(id);
+    // The engine handle may have been freed between submit() and here, with the request
+    // already streaming: cancel_tracked() could not see its id, so cancel it now.
+    const bool engine_open = core->track(id);
     {
       // The callback may have asked to cancel before the id was known here.
       std::lock_guard<std::mutex> lock(state->mu);
       state->id = id;
-      if (state->bridge.cancelled() && !state->cancel_sent) {
+      if ((!engine_open || state->bridge.cancelled()) && !state->cancel_sent) {
         state->cancel_sent = true;
         (void)eng.cancel(id);
       }
