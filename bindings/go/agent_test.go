@@ -7,6 +7,9 @@ import (
 	"testing"
 )
 
+// An eval item ("info on purchase LM-931386 please?") whose reference reply calls lookup_order.
+const orderEvalItem = "eval-193"
+
 const orderSchema = `{"type": "object", "properties": {"order_id": {"type": "string", "pattern": "^LM-[0-9]{6}$"}}, "required": ["order_id"]}`
 
 func TestAgentCallsAGoTool(t *testing.T) {
@@ -34,9 +37,9 @@ func TestAgentCallsAGoTool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The 14M demo model calls lookup_order for some phrasings of its training data and answers
-	// others directly; with greedy decoding this one is a call.
-	run, err := agent.Run("info on purchase LM-931386 please?")
+	// The 14M demo model calls lookup_order on this eval prompt (its HF greedy reply is the call:
+	// tests/fixtures/faq-model); the task carries the user's message and its context.
+	run, err := agent.Run(evalTask(t, orderEvalItem))
 	if err != nil && !errors.Is(err, ErrResourceExhausted) {
 		t.Fatal(err)
 	}
@@ -80,7 +83,7 @@ func TestAgentToolErrorEndsTheRun(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = agent.Run("Where is my order LM-654321?")
+	_, err = agent.Run(evalTask(t, orderEvalItem))
 	if !errors.Is(err, errBackend) {
 		t.Fatalf("Run returned %v, want the tool's error", err)
 	}

@@ -1,11 +1,14 @@
 package stemma
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +29,33 @@ func repoPath(rel string) string {
 		return filepath.Join(root, rel)
 	}
 	return filepath.Join("..", "..", rel)
+}
+
+// evalTask returns an eval item's user turn together with its retrieval context, as the agent's
+// task: the agent renders system + user, so with the context riding in the user turn its first
+// prompt is the eval prompt the model was trained on (the model never saw a user turn without a
+// context block).
+func evalTask(t *testing.T, id string) string {
+	t.Helper()
+	f, err := os.Open(repoPath("demos/faq-bot/data/eval_prompts.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var row struct{ ID, Prompt string }
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		if row.ID == id {
+			task := strings.SplitN(row.Prompt, "<|im_start|>user\n", 2)[1]
+			return strings.TrimSuffix(task, "<|im_end|>\n<|im_start|>assistant\n")
+		}
+	}
+	t.Fatalf("no eval prompt %s", id)
+	return ""
 }
 
 var (

@@ -7,6 +7,8 @@ namespace StemmaTests
 {
     static class AgentTests
     {
+        // An eval item ("info on purchase LM-931386 please?") whose reference reply calls lookup_order.
+        const string OrderEvalItem = "eval-193";
         const string OrderSchema = "{\"type\": \"object\", \"properties\": {\"order_id\": {\"type\": \"string\", \"pattern\": \"^LM-[0-9]{6}$\"}}, \"required\": [\"order_id\"]}";
 
         static string OrderResult(string id)
@@ -31,9 +33,9 @@ namespace StemmaTests
                     calls.Add(id);
                     return OrderResult(id);
                 });
-                // The 14M demo model calls lookup_order for some phrasings of its training data and
-                // answers others directly; with greedy decoding this one is a call.
-                AgentRun run = agent.Run("info on purchase LM-931386 please?");
+                // The 14M demo model calls lookup_order on this eval prompt (its HF greedy reply is
+                // the call: tests/fixtures/faq-model); the task carries the message and its context.
+                AgentRun run = agent.Run(Env.EvalTask(OrderEvalItem));
                 Console.WriteLine("  answer " + run.Answer + ", " + run.Trace.Count + " steps");
                 Check.True(calls.Count > 0, "the tool was called");
                 foreach (string id in calls)
@@ -52,7 +54,7 @@ namespace StemmaTests
             using (Agent agent = Env.Engine.NewAgent(Options(2, 64)))
             {
                 agent.AddTool("lookup_order", "Look up an order", OrderSchema, args => { throw new TimeoutException("order backend down"); });
-                var e = Check.Throws<StemmaException>(() => agent.Run("Where is my order LM-654321?"), "run with a failing tool");
+                var e = Check.Throws<StemmaException>(() => agent.Run(Env.EvalTask(OrderEvalItem)), "run with a failing tool");
                 Check.True(e.InnerException is TimeoutException, "inner exception " + e.InnerException);
                 Check.True(e.Message.Contains("order backend down"), e.Message);
             }

@@ -91,6 +91,25 @@ namespace StemmaTests
             shared = null;
         }
 
+        /// <summary>An eval item's user turn with its retrieval context, as an agent task: the
+        /// agent renders system + user, so with the context riding in the user turn its first
+        /// prompt is the eval prompt the model was trained on (it never saw a user turn without a
+        /// context block).</summary>
+        public static string EvalTask(string id)
+        {
+            string path = Path.Combine(SourceDir, "demos", "faq-bot", "data", "eval_prompts.jsonl");
+            foreach (string line in File.ReadLines(path))
+            {
+                JsonValue row = Json.Parse(line);
+                if (row["id"].String != id) continue;
+                string prompt = row["prompt"].String;
+                const string user = "<|im_start|>user\n", tail = "<|im_end|>\n<|im_start|>assistant\n";
+                string task = prompt.Substring(prompt.IndexOf(user, StringComparison.Ordinal) + user.Length);
+                return task.EndsWith(tail, StringComparison.Ordinal) ? task.Substring(0, task.Length - tail.Length) : task;
+            }
+            throw new InvalidOperationException("no eval prompt " + id);
+        }
+
         public static string ChatPrompt(string user)
         {
             return Engine.FormatChat(new[] { new ChatMessage("system", FaqSystemPrompt), new ChatMessage("user", user) });

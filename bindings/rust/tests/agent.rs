@@ -2,10 +2,12 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{open_engine, FAQ_SYSTEM_PROMPT};
+use common::{eval_task, open_engine, FAQ_SYSTEM_PROMPT};
 use stemma::json::{self, Value};
 use stemma::{AgentOptions, Status, ToolError};
 
+// An eval item ("info on purchase LM-931386 please?") whose reference reply calls lookup_order.
+const ORDER_EVAL_ITEM: &str = "eval-193";
 const ORDER_SCHEMA: &str = r#"{"type": "object", "properties": {"order_id": {"type": "string", "pattern": "^LM-[0-9]{6}$"}}, "required": ["order_id"]}"#;
 
 fn order_result(id: &str) -> String {
@@ -36,9 +38,9 @@ fn agent_calls_a_rust_tool() {
             Ok(result)
         })
         .unwrap();
-    // The 14M demo model calls lookup_order for some phrasings of its training data and answers
-    // others directly; with greedy decoding this one is a call.
-    let run = match agent.run("info on purchase LM-931386 please?") {
+    // The 14M demo model calls lookup_order on this eval prompt (its HF greedy reply is the call:
+    // tests/fixtures/faq-model); the task carries the user's message and its context.
+    let run = match agent.run(&eval_task(ORDER_EVAL_ITEM)) {
         Ok(run) => run,
         Err(e) if e.status() == Status::ResourceExhausted => panic!("no answer within max_steps: {}", e),
         Err(e) => panic!("{}", e),
@@ -64,7 +66,7 @@ fn tool_error_ends_the_run() {
     agent
         .add_tool("lookup_order", "Look up an order", ORDER_SCHEMA, |_| Err(ToolError::from("order backend down")))
         .unwrap();
-    let err = agent.run("Where is my order LM-654321?").unwrap_err();
+    let err = agent.run(&eval_task(ORDER_EVAL_ITEM)).unwrap_err();
     assert!(err.message().contains("order backend down"), "{}", err);
     let source = std::error::Error::source(&err).expect("the tool's error is the source");
     assert_eq!(source.to_string(), "order backend down");

@@ -102,7 +102,7 @@ TEST_CASE("a JSON-schema answer parses; streaming adds up to the answer") {
   o.search.top_k = 3;
   o.gen.max_tokens = 160;
   o.gen.json_schema =
-      R"({"type": "object", "properties": {"answer": {"type": "string", "maxLength": 200}, "source_ids": {"type": "array", "items": {"type": "string"}, "maxItems": 3}}, "required": ["answer", "source_ids"], "additionalProperties": false})";
+      R"({"type": "object", "properties": {"answer": {"type": "string", "maxLength": 200}, "source_ids": {"type": "array", "items": {"type": "string", "pattern": "^faq-[0-9]{3}$"}, "maxItems": 3}}, "required": ["answer", "source_ids"], "additionalProperties": false})";
   o.gen.json_whitespace = 1;
   std::string streamed;
   auto a = rag_answer(*f.store, *f.t.runtime, "Does the doorbell work with Alexa?", o,

@@ -34,3 +34,21 @@ pub fn chat_prompt(engine: &Engine, user: &str) -> String {
         .chat_format(&[Message::new("system", FAQ_SYSTEM_PROMPT), Message::new("user", user)], None, true)
         .expect("chat_format")
 }
+
+/// An eval item's user turn with its retrieval context, as an agent task: the agent renders
+/// system + user, so with the context riding in the user turn its first prompt is the eval
+/// prompt the model was trained on (it never saw a user turn without a context block).
+pub fn eval_task(id: &str) -> String {
+    let path = source_dir().join("demos/faq-bot/data/eval_prompts.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {}", path.display(), e));
+    for line in text.lines() {
+        let row = stemma::json::parse(line).unwrap();
+        if row.get("id").and_then(stemma::json::Value::as_str) != Some(id) {
+            continue;
+        }
+        let prompt = row.get("prompt").and_then(stemma::json::Value::as_str).unwrap();
+        let task = prompt.splitn(2, "<|im_start|>user\n").nth(1).unwrap();
+        return task.strip_suffix("<|im_end|>\n<|im_start|>assistant\n").unwrap_or(task).to_string();
+    }
+    panic!("no eval prompt {}", id);
+}
