@@ -56,7 +56,9 @@ for name in names:
     except Exception as e:  # a variant that failed cannot be chosen
         rows[name] = {"error": repr(e)}
 ok = [n for n in names if "error" not in rows[n]]
-best = max(ok, key=lambda n: (rows[n]["faq_source_is_gold_held_out"]["rate"], -names.index(n))) if ok else ""
+def dev_rate(n):  # ties: the first listed
+    return rows[n]["faq_source_is_gold_held_out"]["rate"], -names.index(n)
+best = max(ok, key=dev_rate) if ok else ""
 json.dump({"chosen": best, "by": "eval_gguf_weights.faq_source_is_gold_held_out",
            "variants": rows}, open(dest, "w"), indent=1)
 print(best)
