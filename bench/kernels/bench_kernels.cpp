@@ -183,25 +183,19 @@ struct RunResult {
   double predicted_us = 0;
 };
 
-RunResult run_mode(const Config& c, const Batch& b, bool share, const Gpu& g, int repeats,
-                   const attn::CostModel& cost, bool q_from_smem = false) {
+attn::PlanOptions plan_options(const Config& c, bool share, const attn::CostModel& cost) {
   attn::PlanOptions o;
   o.page_size = g_page_size;
   o.num_q_heads = c.model.q_heads;
   o.num_kv_heads = c.model.kv_heads;
   o.head_dim = c.model.head_dim;
   o.share_segments = share;
-  o.keep_faster_plan = false;  // the shared column measures the shared path itself
+  o.keep_faster_plan = false;  // each column measures its own path
   o.cost = cost;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto plan = attn::build_attention_plan(b.segments, b.requests, o);
-  const auto t1 = std::chrono::steady_clock::now();
-  if (!plan.ok()) {
-    std::fprintf(stderr, "plan: %s\n", plan.status().to_string().c_str());
-    std::exit(1);
-  }
-  DevicePlan dp;
-  CK(kernels::testing::upload_plan(*plan, c.model.q_heads, c.model.head_dim, dp));
+  return o;
+}
+
+AttentionTensors tensors(const Config& c, const Gpu& g) {
   AttentionTensors t;
   t.dtype = kernels::DType::kF16;
   t.q = g.q;
@@ -215,6 +209,22 @@ RunResult run_mode(const Config& c, const Batch& b, bool share, const Gpu& g, in
   t.num_kv_heads = c.model.kv_heads;
   t.head_dim = c.model.head_dim;
   t.page_size = g_page_size;
+  return t;
+}
+
+RunResult run_mode(const Config& c, const Batch& b, bool share, const Gpu& g, int repeats,
+                   const attn::CostModel& cost, bool q_from_smem = false) {
+  const attn::PlanOptions o = plan_options(c, share, cost);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto plan = attn::build_attention_plan(b.segments, b.requests, o);
+  const auto t1 = std::chrono::steady_clock::now();
+  if (!plan.ok()) {
+    std::fprintf(stderr, "plan: %s\n", plan.status().to_string().c_str());
+    std::exit(1);
+  }
+  DevicePlan dp;
+  CK(kernels::testing::upload_plan(*plan, c.model.q_heads, c.model.head_dim, dp));
+  AttentionTensors t = tensors(c, g);
   t.q_from_smem = q_from_smem;
   RunResult r;
   r.us = time_us([&] { CK(kernels::testing::run_plan(dp, t, nullptr)); }, repeats);
@@ -360,29 +370,11 @@ void roofline(double copy_gbps, const attn::CostModel& cost) {
       const Config c{m, batch, 0, context, 1, 1};
       Batch b = make_batch(c);
       Gpu g = alloc(c, b);
-      attn::PlanOptions o;
-      o.page_size = g_page_size;
-      o.num_q_heads = m.q_heads;
-      o.num_kv_heads = m.kv_heads;
-      o.head_dim = m.head_dim;
-      o.share_segments = false;
-      o.cost = cost;
-      auto plan = attn::build_attention_plan(b.segments, b.requests, o);
+      auto plan = attn::build_attention_plan(b.segments, b.requests, plan_options(c, false, cost));
       if (!plan.ok()) std::exit(1);
       DevicePlan dp;
       CK(kernels::testing::upload_plan(*plan, m.q_heads, m.head_dim, dp));
-      AttentionTensors t;
-      t.q = g.q;
-      t.q_token_stride = static_cast<int64_t>(m.q_heads) * m.head_dim;
-      t.k_cache = g.k;
-      t.v_cache = g.v;
-      t.page_stride = static_cast<int64_t>(m.kv_heads) * g_page_size * m.head_dim;
-      t.out = g.out;
-      t.out_token_stride = t.q_token_stride;
-      t.num_q_heads = m.q_heads;
-      t.num_kv_heads = m.kv_heads;
-      t.head_dim = m.head_dim;
-      t.page_size = g_page_size;
+      const AttentionTensors t = tensors(c, g);
       const auto attn_params = kernels::testing::attention_params(dp, t);
       auto step = [&] { CK(kernels::testing::run_plan(dp, t, nullptr)); };
       auto cool = [&] { CK(kernels::launch_read_sweep(sweep, sweep_bytes, sink, nullptr)); };
