@@ -37,7 +37,8 @@ func repoPath(rel string) string {
 // context block).
 func evalTask(t *testing.T, id string) string {
 	t.Helper()
-	f, err := os.Open(repoPath("demos/faq-bot/data/eval_prompts.jsonl"))
+	// The eval prompts the model's behaviour was measured on (tests/fixtures/faq-model).
+	f, err := os.Open(repoPath("tests/fixtures/faq-model/hf_greedy_prompts.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,8 @@ inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
 }
 
 // An eval prompt of the demo model and the greedy reply HF transformers computed for it
-// (tests/fixtures/faq-model/hf_greedy_q8_0_weights.jsonl, see docs/demo-model.md).
+// (tests/fixtures/faq-model/hf_greedy_q8_0_weights.jsonl, on the prompts of
+// hf_greedy_prompts.jsonl; see docs/demo-model.md).
 struct HfCase {
   std::string id, kind, prompt, output;
   std::vector<int32_t> output_ids;
@@ -75,7 +76,8 @@ struct HfCase {
 // Every `stride`-th case (FAQ answers, out-of-scope questions and tool calls alike).
 inline std::vector<HfCase> hf_cases(size_t stride) {
   std::map<std::string, std::string> prompts;
-  for (const auto& j : read_jsonl(src("demos/faq-bot/data/eval_prompts.jsonl"))) {
+  for (const auto& j :
+       read_jsonl(std::string(STEMMA_FIXTURES_DIR) + "/faq-model/hf_greedy_prompts.jsonl")) {
     prompts[j.at("id").get<std::string>()] = j.at("prompt").get<std::string>();
   }
   std::vector<HfCase> all;

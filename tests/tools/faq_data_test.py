@@ -52,6 +52,25 @@ for p in prompts:
     if template is not None and template.render(messages=msgs, add_generation_prompt=True) != p["prompt"]:
         failures.append(f"{p['id']}: Jinja2 rendering of the chat template differs")
 
+# 2b. The prompts the HF references were computed on (tests/fixtures/faq-model) are the same eval
+# items, each its question's prompt: the same system and user turns as now, a context block of
+# FAQ entries (those the retriever of that time returned).
+frozen = [json.loads(line) for line in open(os.path.join(root, "tests", "fixtures", "faq-model",
+                                                          "hf_greedy_prompts.jsonl"))]
+if [p["id"] for p in frozen] != [p["id"] for p in prompts]:
+    failures.append("hf_greedy_prompts.jsonl has other ids than eval_prompts.jsonl")
+for p in frozen:
+    msgs = [{"role": "system", "content": F.SYSTEM_PROMPT},
+            {"role": "user", "content": items[p["id"]]["question"]}]
+    head = F.render(msgs) + F.IM_START + "context\n"
+    ctx = p["prompt"][len(head):-len(F.IM_END + "\n" + F.IM_START + "assistant\n")]
+    if not p["prompt"].startswith(head) or not p["prompt"].endswith(F.IM_START + "assistant\n"):
+        failures.append(f"{p['id']}: hf_greedy_prompts.jsonl prompt is not this item's prompt")
+    elif ctx != F.NO_RESULTS:
+        ids = [blk.split("]", 1)[0][1:] for blk in ctx.split("\n\n")]
+        if F.context_block([retriever.by_id[i] for i in ids]) != ctx:
+            failures.append(f"{p['id']}: hf_greedy_prompts.jsonl context is not a context block")
+
 # 3. The model file carries this template and the special tokens at their ids.
 _, meta, _, _, _ = check_gguf.parse(os.path.join(root, "models", "stemma-faq.gguf"))
 if meta["tokenizer.chat_template"] != F.CHAT_TEMPLATE:

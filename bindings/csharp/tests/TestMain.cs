@@ -97,7 +97,8 @@ namespace StemmaTests
         /// context block).</summary>
         public static string EvalTask(string id)
         {
-            string path = Path.Combine(SourceDir, "demos", "faq-bot", "data", "eval_prompts.jsonl");
+            // The eval prompts the model's behaviour was measured on (tests/fixtures/faq-model).
+            string path = Path.Combine(SourceDir, "tests", "fixtures", "faq-model", "hf_greedy_prompts.jsonl");
             foreach (string line in File.ReadLines(path))
             {
                 JsonValue row = Json.Parse(line);

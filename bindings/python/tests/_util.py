@@ -27,8 +27,9 @@ def read_jsonl(path):
 
 def hf_cases(stride):
     """Every stride-th eval prompt with HF's greedy reply (output, output_ids)."""
+    # The prompts the HF replies were computed on (the eval prompts of that time).
     prompts = {p["id"]: p["prompt"] for p in
-               read_jsonl(os.path.join(SOURCE_DIR, "demos/faq-bot/data/eval_prompts.jsonl"))}
+               read_jsonl(os.path.join(SOURCE_DIR, "tests/fixtures/faq-model/hf_greedy_prompts.jsonl"))}
     refs = read_jsonl(os.path.join(SOURCE_DIR,
                                    "tests/fixtures/faq-model/hf_greedy_q8_0_weights.jsonl"))
     cases = [dict(r, prompt=prompts[r["id"]]) for r in refs if r["id"] in prompts]

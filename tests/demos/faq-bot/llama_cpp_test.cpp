@@ -48,7 +48,7 @@ TEST_CASE("greedy tokens are the same in Stemma and in llama.cpp from the same G
   REQUIRE_MESSAGE(made.ok(), made.status().to_string());
   FaqBot& bot = *made.value();
   const bool all = std::getenv("STEMMA_FAQ_ALL") != nullptr;
-  auto prompts = read_jsonl(kEvalPrompts);
+  auto prompts = read_jsonl(kHfGreedyPrompts);  // the prompts the measured figures are for
   const int32_t max_tokens = 160;
   const size_t stride = all ? 1 : 20;  // STEMMA_FAQ_ALL=1: all 310 prompts
 

@@ -45,7 +45,7 @@ struct EvalCase {
 
 // Every `stride`-th eval prompt with its HF greedy reply.
 std::vector<EvalCase> sample_cases(size_t stride) {
-  auto prompts = read_jsonl(kEvalPrompts);
+  auto prompts = read_jsonl(kHfGreedyPrompts);
   auto refs = read_jsonl(kHfGreedy);
   std::map<std::string, std::vector<int32_t>> by_id;
   for (const auto& r : refs) by_id[r["id"]] = r["output_ids"].get<std::vector<int32_t>>();

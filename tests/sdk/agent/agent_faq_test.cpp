@@ -58,7 +58,7 @@ struct Fixture {
                 ->add_tool({"create_ticket", "Open a support ticket", kTicketSchema,
                             testing::logged(&log, "create_ticket", ticket_result)})
                 .ok());
-    for (auto& p : sdktest::read_jsonl(sdktest::kEvalPrompts)) {
+    for (auto& p : sdktest::read_jsonl(sdktest::kHfGreedyPrompts)) {
       prompt_by_id[p["id"].get<std::string>()] = p["prompt"].get<std::string>();
     }
     eval = nlohmann::json::parse(sdktest::slurp(sdktest::kEval));

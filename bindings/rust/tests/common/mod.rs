@@ -39,7 +39,8 @@ pub fn chat_prompt(engine: &Engine, user: &str) -> String {
 /// system + user, so with the context riding in the user turn its first prompt is the eval
 /// prompt the model was trained on (it never saw a user turn without a context block).
 pub fn eval_task(id: &str) -> String {
-    let path = source_dir().join("demos/faq-bot/data/eval_prompts.jsonl");
+    // The eval prompts the model's behaviour was measured on (tests/fixtures/faq-model).
+    let path = source_dir().join("tests/fixtures/faq-model/hf_greedy_prompts.jsonl");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {}", path.display(), e));
     for line in text.lines() {
         let row = stemma::json::parse(line).unwrap();
