@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <map>
 
 namespace stemma::faqbot {
 namespace {
@@ -34,94 +33,6 @@ uint32_t next_codepoint(std::string_view s, size_t* i) {
   return cp;
 }
 
-// faq_format.QUERY_SYNONYM_GROUPS (a frozen copy of faq_augment.SYNONYM_GROUPS).
-const std::vector<std::vector<std::string_view>>& synonym_groups() {
-  static const std::vector<std::vector<std::string_view>> groups = {
-      {"how do i", "how can i", "how to", "what's the way to", "how would i"},
-      {"fix", "repair", "sort out", "solve"},
-      {"broken", "not working", "busted", "dead"},
-      {"set up", "install", "configure"},
-      {"turn on", "switch on", "enable", "activate"},
-      {"turn off", "switch off", "disable", "deactivate"},
-      {"phone", "smartphone", "mobile"},
-      {"wifi", "wi-fi", "wireless", "internet"},
-      {"delete", "remove", "erase", "get rid of"},
-      {"want to", "would like to", "need to", "wish to"},
-      {"can't", "cannot", "can not", "am unable to"},
-      {"won't", "will not", "doesn't", "refuses to"},
-      {"doesn't", "does not"},
-      {"isn't", "is not"},
-      {"get", "receive", "obtain"},
-      {"buy", "purchase"},
-      {"see", "view", "watch", "check"},
-      {"video", "footage", "recording"},
-      {"videos", "footage", "recordings", "clips"},
-      {"password", "passcode", "pass word"},
-      {"family", "household", "relatives"},
-      {"update", "upgrade"},
-      {"firmware", "software"},
-      {"blinking", "flashing", "flickering"},
-      {"color", "colour"},
-      {"alerts", "notifications", "warnings"},
-      {"alert", "notification", "warning"},
-      {"house", "home", "place", "apartment"},
-      {"outside", "outdoors"},
-      {"long", "much time"},
-      {"big", "large"},
-      {"new", "brand new"},
-      {"start", "begin"},
-      {"stop", "quit", "cease"},
-      {"help", "assist"},
-      {"work", "function", "operate"},
-      {"works", "functions", "operates"},
-      {"use", "utilize"},
-      {"change", "modify", "switch"},
-      {"replace", "swap", "change"},
-      {"charge", "recharge", "power up"},
-      {"return", "send back"},
-      {"quickly", "fast", "quick"},
-      {"router", "modem"},
-      {"cost", "price"},
-      {"problem", "issue", "trouble"},
-      {"device", "gadget", "unit"},
-      {"show", "display"},
-      {"keep", "hold"},
-      {"move", "relocate"},
-      {"connect", "link", "hook up"},
-      {"guarantee", "warranty"},
-      {"is", "seems"},
-  };
-  return groups;
-}
-
-// Each phrase (as words) -> its synonyms (as words), in group order without repeats
-// (faq_format._synonym_table).
-struct SynonymTable {
-  std::map<std::vector<std::string>, std::vector<std::vector<std::string>>> synonyms;
-  size_t max_words = 0;
-};
-
-const SynonymTable& synonym_table() {
-  static const SynonymTable table = [] {
-    SynonymTable t;
-    for (const auto& group : synonym_groups()) {
-      for (std::string_view phrase : group) {
-        const std::vector<std::string> key = query_words(phrase);
-        auto& syns = t.synonyms[key];
-        t.max_words = std::max(t.max_words, key.size());
-        for (std::string_view other : group) {
-          std::vector<std::string> o = query_words(other);
-          if (other != phrase && std::find(syns.begin(), syns.end(), o) == syns.end()) {
-            syns.push_back(std::move(o));
-          }
-        }
-      }
-    }
-    return t;
-  }();
-  return table;
-}
-
 Status sqlite_error(sqlite3* db, const std::string& doing) {
   return Internal("FAQ index: " + doing + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
@@ -132,14 +43,17 @@ bool is_query_stop_word(std::string_view w) {
   return std::binary_search(std::begin(kStopWords), std::end(kStopWords), w);
 }
 
-std::vector<std::string> query_words(std::string_view question) {
+std::vector<std::string> query_terms(std::string_view question) {
   // Lower-case the way Python does for the letters that can end up in [a-z0-9]: ASCII A-Z, and
   // U+0130 (capital I with dot, lowers to "i" + combining dot) and U+212A (Kelvin sign -> "k").
   // Every other character only separates words here.
-  std::vector<std::string> words;
+  std::vector<std::string> terms;
   std::string word;
   auto flush = [&] {
-    if (!word.empty()) words.push_back(word);
+    if (!word.empty() && !is_query_stop_word(word) &&
+        std::find(terms.begin(), terms.end(), word) == terms.end()) {
+      terms.push_back(word);
+    }
     word.clear();
   };
   size_t i = 0;
@@ -164,51 +78,7 @@ std::vector<std::string> query_words(std::string_view question) {
     }
   }
   flush();
-  return words;
-}
-
-std::vector<std::string> query_terms(std::string_view question) {
-  std::vector<std::string> terms;
-  for (std::string& w : query_words(question)) {
-    if (!is_query_stop_word(w) && std::find(terms.begin(), terms.end(), w) == terms.end()) {
-      terms.push_back(std::move(w));
-    }
-  }
   return terms;
-}
-
-std::vector<std::string> synonym_terms(std::string_view question,
-                                       const std::vector<std::string>& terms) {
-  const SynonymTable& table = synonym_table();
-  const std::vector<std::string> ws = query_words(question);
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < ws.size()) {
-    size_t n = std::min(table.max_words, ws.size() - i);
-    const std::vector<std::vector<std::string>>* syns = nullptr;
-    for (; n > 0; --n) {
-      auto it = table.synonyms.find(std::vector<std::string>(
-          ws.begin() + static_cast<ptrdiff_t>(i), ws.begin() + static_cast<ptrdiff_t>(i + n)));
-      if (it != table.synonyms.end()) {
-        syns = &it->second;
-        break;
-      }
-    }
-    if (syns == nullptr) {
-      ++i;
-      continue;
-    }
-    for (const auto& syn : *syns) {
-      for (const std::string& w : syn) {
-        if (!is_query_stop_word(w) && std::find(terms.begin(), terms.end(), w) == terms.end() &&
-            std::find(out.begin(), out.end(), w) == out.end()) {
-          out.push_back(w);
-        }
-      }
-    }
-    i += n;
-  }
-  return out;
 }
 
 std::string match_expression(const std::vector<std::string>& terms) {
@@ -259,8 +129,9 @@ Result<std::unique_ptr<FaqRetriever>> FaqRetriever::create(std::vector<FaqEntry>
   sqlite3_finalize(ins);
   sqlite3_exec(r->db_, "COMMIT", nullptr, nullptr, nullptr);
   if (sqlite3_prepare_v2(r->db_,
-                         "SELECT rowid, bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0) FROM faq "
-                         "WHERE faq MATCH ?1",
+                         "SELECT id, bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0) FROM faq "
+                         "WHERE faq MATCH ?1 "
+                         "ORDER BY bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0), rowid LIMIT ?2",
                          -1, &r->query_, nullptr) != SQLITE_OK) {
     return sqlite_error(r->db_, "prepare query");
   }
@@ -318,11 +189,15 @@ Result<std::vector<const FaqEntry*>> FaqRetriever::search(std::string_view quest
   return out;
 }
 
-Status FaqRetriever::add_term_scores(const std::string& term, double weight, bool count,
-                                     std::map<int64_t, RowScore>* rows) const {
-  const std::string match = match_expression({term});
+Result<std::vector<ScoredEntry>> FaqRetriever::search_scored(std::string_view question,
+                                                             int k) const {
+  std::vector<ScoredEntry> out;
+  STEMMA_ASSIGN_OR_RETURN(std::vector<std::string> terms, search_terms(question));
+  const std::string match = match_expression(terms);
+  if (match.empty() || k <= 0) return out;
   sqlite3_reset(query_);
   sqlite3_bind_text(query_, 1, match.data(), static_cast<int>(match.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int(query_, 2, k);
   while (true) {
     const int rc = sqlite3_step(query_);
     if (rc == SQLITE_DONE) break;
@@ -331,40 +206,15 @@ Status FaqRetriever::add_term_scores(const std::string& term, double weight, boo
       sqlite3_reset(query_);
       return s;
     }
-    RowScore& r = (*rows)[sqlite3_column_int64(query_, 0)];
-    r.score += weight * sqlite3_column_double(query_, 1);
-    if (count) ++r.matched;
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(query_, 0));
+    const FaqEntry* e = find(text ? text : "");
+    if (e == nullptr) {
+      sqlite3_reset(query_);
+      return Internal("FAQ index returned an unknown id");
+    }
+    out.push_back({e, sqlite3_column_double(query_, 1)});
   }
   sqlite3_reset(query_);
-  return OkStatus();
-}
-
-Result<std::vector<ScoredEntry>> FaqRetriever::search_scored(std::string_view question,
-                                                             int k) const {
-  std::vector<ScoredEntry> out;
-  STEMMA_ASSIGN_OR_RETURN(std::vector<std::string> terms, search_terms(question));
-  if (terms.empty() || k <= 0) return out;
-  // Scores are summed in term order, query terms first, as faq_format.Retriever does.
-  std::map<int64_t, RowScore> rows;
-  for (const std::string& t : terms) {
-    STEMMA_RETURN_IF_ERROR(add_term_scores(t, 1.0, true, &rows));
-  }
-  for (const std::string& t : synonym_terms(question, terms)) {
-    STEMMA_RETURN_IF_ERROR(add_term_scores(t, kSynonymWeight, false, &rows));
-  }
-  std::vector<std::pair<int64_t, RowScore>> ranked(rows.begin(), rows.end());
-  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-    if (a.second.matched != b.second.matched) return a.second.matched > b.second.matched;
-    if (a.second.score != b.second.score) return a.second.score < b.second.score;
-    return a.first < b.first;
-  });
-  for (const auto& [rowid, r] : ranked) {
-    if (static_cast<int>(out.size()) >= k) break;
-    if (rowid < 1 || rowid > static_cast<int64_t>(entries_.size())) {
-      return Internal("FAQ index returned an unknown row");
-    }
-    out.push_back({&entries_[static_cast<size_t>(rowid - 1)], r.score});
-  }
   return out;
 }
 

@@ -57,112 +57,6 @@ STOPWORDS = frozenset(
 )
 
 
-# Query-side synonyms: a copy of faq_augment.SYNONYM_GROUPS (everyday English, written for the
-# training noise without looking at any held-out phrasing), frozen here because the retriever is
-# the demo's contract and must not change when the training noise does. A phrase of the question
-# adds the words of its synonyms as extra search terms at SYNONYM_WEIGHT of their bm25.
-QUERY_SYNONYM_GROUPS = [
-    ["how do i", "how can i", "how to", "what's the way to", "how would i"],
-    ["fix", "repair", "sort out", "solve"],
-    ["broken", "not working", "busted", "dead"],
-    ["set up", "install", "configure"],
-    ["turn on", "switch on", "enable", "activate"],
-    ["turn off", "switch off", "disable", "deactivate"],
-    ["phone", "smartphone", "mobile"],
-    ["wifi", "wi-fi", "wireless", "internet"],
-    ["delete", "remove", "erase", "get rid of"],
-    ["want to", "would like to", "need to", "wish to"],
-    ["can't", "cannot", "can not", "am unable to"],
-    ["won't", "will not", "doesn't", "refuses to"],
-    ["doesn't", "does not"],
-    ["isn't", "is not"],
-    ["get", "receive", "obtain"],
-    ["buy", "purchase"],
-    ["see", "view", "watch", "check"],
-    ["video", "footage", "recording"],
-    ["videos", "footage", "recordings", "clips"],
-    ["password", "passcode", "pass word"],
-    ["family", "household", "relatives"],
-    ["update", "upgrade"],
-    ["firmware", "software"],
-    ["blinking", "flashing", "flickering"],
-    ["color", "colour"],
-    ["alerts", "notifications", "warnings"],
-    ["alert", "notification", "warning"],
-    ["house", "home", "place", "apartment"],
-    ["outside", "outdoors"],
-    ["long", "much time"],
-    ["big", "large"],
-    ["new", "brand new"],
-    ["start", "begin"],
-    ["stop", "quit", "cease"],
-    ["help", "assist"],
-    ["work", "function", "operate"],
-    ["works", "functions", "operates"],
-    ["use", "utilize"],
-    ["change", "modify", "switch"],
-    ["replace", "swap", "change"],
-    ["charge", "recharge", "power up"],
-    ["return", "send back"],
-    ["quickly", "fast", "quick"],
-    ["router", "modem"],
-    ["cost", "price"],
-    ["problem", "issue", "trouble"],
-    ["device", "gadget", "unit"],
-    ["show", "display"],
-    ["keep", "hold"],
-    ["move", "relocate"],
-    ["connect", "link", "hook up"],
-    ["guarantee", "warranty"],
-    ["is", "seems"],
-]
-SYNONYM_WEIGHT = 0.25
-BM25_WEIGHTS = "0.0, 2.0, 2.0, 1.0, 1.0"  # id, title, question, answer, tags
-
-
-def words(text):
-    """Every [a-z0-9]+ of the lower-cased text, in order (stop words and repeats kept)."""
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
-def _synonym_table():
-    """phrase (tuple of words) -> its synonyms (tuples of words), in group order, no repeats."""
-    table = {}
-    for group in QUERY_SYNONYM_GROUPS:
-        for phrase in group:
-            syns = table.setdefault(tuple(words(phrase)), [])
-            for other in group:
-                o = tuple(words(other))
-                if other != phrase and o not in syns:
-                    syns.append(o)
-    return table
-
-
-SYNONYMS = _synonym_table()
-MAX_PHRASE_WORDS = max(len(p) for p in SYNONYMS)
-
-
-def synonym_terms(question, terms):
-    """The extra search terms of a question: scanning its words left to right, the longest
-    synonym phrase that starts at each place (then the scan continues after it) adds the words of
-    each of its synonyms, minus stop words, `terms` and repeats."""
-    ws = words(question)
-    out = []
-    i = 0
-    while i < len(ws):
-        n = next((n for n in range(min(MAX_PHRASE_WORDS, len(ws) - i), 0, -1)
-                  if tuple(ws[i:i + n]) in SYNONYMS), 0)
-        if n == 0:
-            i += 1
-            continue
-        for syn in SYNONYMS[tuple(ws[i:i + n])]:
-            for w in syn:
-                if w not in STOPWORDS and w not in terms and w not in out:
-                    out.append(w)
-        i += n
-    return out
-
-
 def render(messages, add_generation_prompt=False):
     """Renders CHAT_TEMPLATE (without BOS: the tokenizer adds it)."""
     out = []
@@ -215,18 +109,13 @@ def term_edits(term):
 
 
 class Retriever:
-    """SQLite FTS5 over the FAQ (title, question, answer, tags; tags are indexed, never shown).
+    """SQLite FTS5 over the FAQ (title, question, answer, tags; tags are indexed, never shown),
+    ranked by bm25 with title and question weighted 2, answer and tags 1, ties by FAQ order.
 
     Query terms: query_terms(question), where a term of MIN_CORRECTED_LEN or more characters
     (not all digits) that matches no entry is replaced by the FAQ word one slip away
     (term_edits) that occurs most often in the FAQ's title, question, answer and tags (ties: the
-    smaller string); repeats are then dropped again. Synonym terms: synonym_terms(question).
-
-    Ranking (coordination first, then bm25): each term is searched on its own with bm25 weights
-    title and question 2, answer and tags 1; an entry's score is the sum of its query terms' bm25
-    plus SYNONYM_WEIGHT times the sum of its synonym terms' bm25 (lower is better), added in
-    term order. Entries matching more distinct query terms come first, then lower score, then
-    FAQ order."""
+    smaller string); repeats are then dropped again."""
 
     def __init__(self, entries):
         self.db = sqlite3.connect(":memory:")
@@ -238,7 +127,6 @@ class Retriever:
             "INSERT INTO faq (id, title, question, answer, tags) VALUES (?, ?, ?, ?, ?)",
             [(e["id"], e["title"], e["question"], e["answer"], e["tags"]) for e in entries],
         )
-        self.entries = list(entries)
         self.by_id = {e["id"]: e for e in entries}
         # Word counts over the searched text (stop words left out): the spelling vocabulary.
         self.word_counts = {}
@@ -269,29 +157,17 @@ class Retriever:
                 out.append(t)
         return out
 
-    def term_scores(self, term):
-        """rowid -> bm25 of the entries that match `term` alone."""
-        return self.db.execute(
-            "SELECT rowid, bm25(faq, " + BM25_WEIGHTS + ") FROM faq WHERE faq MATCH ?",
-            ('"' + term + '"',)).fetchall()
-
-    def search_scored(self, question, k=TOP_K):
-        """The top k entries with their scores, best first: [(entry, score)]."""
+    def search(self, question, k=TOP_K):
         terms = self.search_terms(question)
         if not terms:
             return []
-        score, matched = {}, {}
-        for weight, group in ((1.0, terms), (SYNONYM_WEIGHT, synonym_terms(question, terms))):
-            for t in group:
-                for rowid, bm25 in self.term_scores(t):
-                    score[rowid] = score.get(rowid, 0.0) + weight * bm25
-                    if group is terms:
-                        matched[rowid] = matched.get(rowid, 0) + 1
-        order = sorted(score, key=lambda r: (-matched.get(r, 0), score[r], r))
-        return [(self.entries[r - 1], score[r]) for r in order[:k]]
-
-    def search(self, question, k=TOP_K):
-        return [e for e, _ in self.search_scored(question, k)]
+        match = " OR ".join('"' + t + '"' for t in terms)
+        rows = self.db.execute(
+            "SELECT id FROM faq WHERE faq MATCH ? "
+            "ORDER BY bm25(faq, 0.0, 2.0, 2.0, 1.0, 1.0), rowid LIMIT ?",
+            (match, k),
+        ).fetchall()
+        return [self.by_id[r[0]] for r in rows]
 
 
 def context_block(entries):

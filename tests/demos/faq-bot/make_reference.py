@@ -1,6 +1,5 @@
-"""Writes reference.jsonl: words and query terms (tools/train/faq_format.words, query_terms),
-synonym terms (synonym_terms), the retriever's spelling-corrected search terms and top 5 over
-the committed FAQ (Retriever.search_terms, search), one-slip edits
+"""Writes reference.jsonl: query terms (tools/train/faq_format.query_terms), the retriever's
+spelling-corrected search terms over the committed FAQ (Retriever.search_terms), one-slip edits
 (term_edits) and json.dumps strings for tricky inputs, so the C++ port is checked against the
 Python reference.
 Run: python3 tests/demos/faq-bot/make_reference.py"""
@@ -25,9 +24,6 @@ questions = [
     "it's what's where's you'll i'd we've",
     "\ufb01re alarm \u2160 \uff21\uff22\uff23 x\u0130y",
     "tabs\tand\nnewlines\r\nand_underscores_123abc",
-    "I can't hook up my SMARTPHONE to the Wi-Fi, how do I fix it?",
-    "how do i how to get rid of get rid of the old firmware",
-    "turn off turn the flashing alerts, is it broken or not working",
 ]
 # Typos of FAQ words, real words one slip from an FAQ word, digits, short words.
 search_questions = [
@@ -38,9 +34,6 @@ search_questions = [
     "bother boring tuning 123456 1234567 abcde",
     "xqzvw lumoa spaeker phhone",
     "Good morning, cheers",
-    "can't hook up my smartphone to the wifi",
-    "get rid of the lock from my profile",
-    "erase everything on my base station",
 ]
 edit_words = ["hub", "plug", "ab", "a1b2"]
 strings = [
@@ -52,9 +45,8 @@ strings = [
 with open(os.path.join(here, "reference.jsonl"), "w", encoding="utf-8") as f:
     for q in questions:
         terms = F.query_terms(q)
-        f.write(json.dumps({"question": q, "words": F.words(q), "terms": terms,
-                            "match": " OR ".join('"' + t + '"' for t in terms),
-                            "synonyms": F.synonym_terms(q, terms)},
+        f.write(json.dumps({"question": q, "terms": terms,
+                            "match": " OR ".join('"' + t + '"' for t in terms)},
                            ensure_ascii=False) + "\n")
     faq = json.load(open(os.path.join(here, "..", "..", "..", "demos", "faq-bot", "data",
                                       "faq.json")))["entries"]
