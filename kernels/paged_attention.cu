@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "kernels/paged_attention.h"
+#include "kernels/wgmma.cuh"
 
 namespace stemma::kernels {
 namespace {
@@ -57,6 +58,14 @@ struct MmaTraits<__nv_bfloat16> {
   }
 };
 
+// 2^x on the special-function unit, denormal results flushed to zero (softmax weights that
+// small do not matter); exp2f's denormal handling costs a compare and two multiplies each.
+__device__ __forceinline__ float exp2_approx(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
@@ -86,12 +95,21 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const void* p) {
                : "r"(smem_addr(p)));
 }
 
-// Rows of D elements are stored as D/8 16-byte chunks; chunk c of row r sits at c ^ (r & 7) so
-// that ldmatrix's 8 row reads of one column hit 8 different bank groups.
+// A tile of 64 rows (tokens, or query rows) x D elements is stored as D/64 column blocks of
+// 64 x 64 elements; a row of a block is 128 bytes = 8 16-byte chunks, and chunk c of row r sits
+// at c ^ (r & 7). That is the 128-byte swizzle wgmma reads (K-major for Q and K, MN-major for V;
+// 1024-byte aligned atoms of 8 rows), and ldmatrix's 8 row reads of one chunk hit 8 different
+// bank groups.
+constexpr int kTileRows = 64;
+constexpr int kBlockCols = 64;  // elements per swizzled row (128 bytes of 16-bit values)
 template <int D>
 __device__ __forceinline__ int swz(int row, int chunk) {
-  return row * D + ((chunk ^ (row & 7)) << 3);
+  return (chunk >> 3) * kTileRows * kBlockCols + row * kBlockCols +
+         (((chunk & 7) ^ (row & 7)) << 3);
 }
+
+static_assert(kStageTokens == kTileRows && kPagedAttnMaxRows == kTileRows,
+              "stages and the Q tile are 64-row swizzled tiles");
 
 template <typename T, int D>
 struct Smem {
@@ -108,79 +126,73 @@ struct WarpState {
 };
 
 struct StageArgs {
-  int ts;  // first token (segment-relative) of this warp's sub-tiles
-  int kv_end;
-  int kv_pos_offset;
-  int pos_limit[2];
-  bool need_mask;
+  int ts_lane;     // token (segment-relative) of this thread's first score column in the stage
+  int last[2];     // last token rows r0, r1 may attend (segment end and causal limit)
+  bool need_mask;  // some score of this warp's stage lies past last[]
   float scale_log2;
 };
 
-// One warp attends its 16 query rows to NS consecutive 16-token sub-tiles of the staged K/V:
-// S = Q K^T (16 x 16*NS), one online-softmax update, O += P V. Doing NS sub-tiles per update
-// amortises the rescale of O and gives the tensor cores 2*NS independent chains.
-template <typename T, int D, int NS, bool kQSmem>
-__device__ __forceinline__ void attend_tiles(const T* ktile, const T* vtile, const T* qs, int q_row,
-                                             int sub0, const uint32_t (&qf)[D / 16][4],
-                                             const StageArgs& a, WarpState<D>& st) {
-  const int lane = threadIdx.x & 31;
-  const int mi = lane >> 3;
-  float sc[2 * NS][4];
+// The online-softmax step on a warp's scores sc (16 rows x 16*NS tokens, mma accumulator
+// layout, unscaled): mask (kMask), update the running max (log2 domain) and sum, rescale O, and
+// leave exp2(s * scale - m) in sc. The scale is folded into one FMA per score; the mask is a
+// template branch so that unmasked stages, almost all of them, issue none of its instructions.
+template <int D, int NS, bool kMask>
+__device__ __forceinline__ void softmax_update(float (&sc)[2 * NS][4], const StageArgs& a,
+                                               WarpState<D>& st) {
+  if constexpr (kMask) {
 #pragma unroll
-  for (int n = 0; n < 2 * NS; ++n) sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.f;
+    for (int n = 0; n < 2 * NS; ++n) {
 #pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) {
-    uint32_t qa[4];
-    if constexpr (kQSmem) {
-      ldmatrix_x4(qa, &qs[swz<D>(q_row, kk * 2 + (mi >> 1))]);
-    } else {
-      qa[0] = qf[kk][0];
-      qa[1] = qf[kk][1];
-      qa[2] = qf[kk][2];
-      qa[3] = qf[kk][3];
-    }
-#pragma unroll
-    for (int j = 0; j < NS; ++j) {
-      uint32_t b[4];
-      const int tr = (sub0 + j) * kSubTokens + (mi >> 1) * 8 + (lane & 7);
-      ldmatrix_x4(b, &ktile[swz<D>(tr, kk * 2 + (mi & 1))]);
-      MmaTraits<T>::mma(sc[2 * j], qa, b);
-      MmaTraits<T>::mma(sc[2 * j + 1], qa, b + 2);
-    }
-  }
-  float mx[2] = {kNegBig, kNegBig};
-#pragma unroll
-  for (int n = 0; n < 2 * NS; ++n) {
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const int h = e >> 1;
-      float x = sc[n][e] * a.scale_log2;
-      if (a.need_mask) {
-        const int t = a.ts + n * 8 + (lane & 3) * 2 + (e & 1);
-        if (t >= a.kv_end || a.kv_pos_offset + t > a.pos_limit[h]) x = -INFINITY;
+      for (int e = 0; e < 4; ++e) {
+        if (a.ts_lane + n * 8 + (e & 1) > a.last[e >> 1]) sc[n][e] = -INFINITY;
       }
-      sc[n][e] = x;
-      mx[h] = fmaxf(mx[h], x);
     }
   }
-  float corr[2];
+  // Tree reductions and split sums: the compiler keeps float operations in source order, so a
+  // running max or sum would be one dependent chain per row (the warp then waits on latency).
+  constexpr int kN = 2 * NS;
+  float tm[2][kN];
+#pragma unroll
+  for (int n = 0; n < kN; ++n) {
+    tm[0][n] = fmaxf(sc[n][0], sc[n][1]);
+    tm[1][n] = fmaxf(sc[n][2], sc[n][3]);
+  }
+#pragma unroll
+  for (int w = kN / 2; w >= 1; w /= 2) {
+#pragma unroll
+    for (int n = 0; n < w; ++n) {
+      tm[0][n] = fmaxf(tm[0][n], tm[0][n + w]);
+      tm[1][n] = fmaxf(tm[1][n], tm[1][n + w]);
+    }
+  }
+  float mx[2] = {tm[0][0], tm[1][0]};
+  float corr[2], neg_m[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
     mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
-    const float m_new = fmaxf(st.m[h], mx[h]);
-    corr[h] = exp2f(st.m[h] - m_new);
+    const float m_new = fmaxf(st.m[h], mx[h] * a.scale_log2);  // scale > 0 keeps the order
+    corr[h] = exp2_approx(st.m[h] - m_new);
     st.m[h] = m_new;
-    st.l[h] *= corr[h];
+    neg_m[h] = -m_new;
   }
+  constexpr int kParts = kN < 4 ? kN : 4;
+  float ls[2][kParts] = {};
 #pragma unroll
-  for (int n = 0; n < 2 * NS; ++n) {
+  for (int n = 0; n < kN; ++n) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       const int h = e >> 1;
-      sc[n][e] = exp2f(sc[n][e] - st.m[h]);
-      st.l[h] += sc[n][e];
+      sc[n][e] = exp2_approx(fmaf(sc[n][e], a.scale_log2, neg_m[h]));
+      ls[h][n % kParts] += sc[n][e];
     }
+  }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    float sum = ls[h][0];
+#pragma unroll
+    for (int i = 1; i < kParts; ++i) sum += ls[h][i];
+    st.l[h] = st.l[h] * corr[h] + sum;
   }
   // Once the running maxima settle, corr is 1 for the whole warp: skip the rescale of O.
   if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
@@ -192,14 +204,57 @@ __device__ __forceinline__ void attend_tiles(const T* ktile, const T* vtile, con
       st.o[n][3] *= corr[1];
     }
   }
+}
+
+template <int D, int NS>
+__device__ __forceinline__ void softmax_step(float (&sc)[2 * NS][4], const StageArgs& a,
+                                             WarpState<D>& st) {
+  if (a.need_mask) {
+    softmax_update<D, NS, true>(sc, a, st);
+  } else {
+    softmax_update<D, NS, false>(sc, a, st);
+  }
+}
+
+// P (accumulator layout, tokens 16j..16j+15) packed as the A operand of the P V product.
+template <typename T, int NS>
+__device__ __forceinline__ void pack_p(const float (&sc)[2 * NS][4], int j, uint32_t (&pa)[4]) {
+  pa[0] = MmaTraits<T>::pack(sc[2 * j][0], sc[2 * j][1]);
+  pa[1] = MmaTraits<T>::pack(sc[2 * j][2], sc[2 * j][3]);
+  pa[2] = MmaTraits<T>::pack(sc[2 * j + 1][0], sc[2 * j + 1][1]);
+  pa[3] = MmaTraits<T>::pack(sc[2 * j + 1][2], sc[2 * j + 1][3]);
+}
+
+// One warp attends its 16 query rows to NS consecutive 16-token sub-tiles of the staged K/V:
+// S = Q K^T (16 x 16*NS), one online-softmax update, O += P V. Doing NS sub-tiles per update
+// amortises the rescale of O and gives the tensor cores 2*NS independent chains.
+template <typename T, int D, int NS>
+__device__ __forceinline__ void attend_tiles(const T* ktile, const T* vtile, int sub0,
+                                             const uint32_t (&qf)[D / 16][4], const StageArgs& a,
+                                             WarpState<D>& st) {
+  const int lane = threadIdx.x & 31;
+  const int mi = lane >> 3;
+  float sc[2 * NS][4];
+#pragma unroll
+  for (int n = 0; n < 2 * NS; ++n) sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.f;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    const uint32_t* qa = qf[kk];
+#pragma unroll
+    for (int j = 0; j < NS; ++j) {
+      uint32_t b[4];
+      const int tr = (sub0 + j) * kSubTokens + (mi >> 1) * 8 + (lane & 7);
+      ldmatrix_x4(b, &ktile[swz<D>(tr, kk * 2 + (mi & 1))]);
+      MmaTraits<T>::mma(sc[2 * j], qa, b);
+      MmaTraits<T>::mma(sc[2 * j + 1], qa, b + 2);
+    }
+  }
+  softmax_step<D, NS>(sc, a, st);
   // O += P V: P's accumulator layout is the A-operand layout of the next mma.
 #pragma unroll
   for (int j = 0; j < NS; ++j) {
     uint32_t pa[4];
-    pa[0] = MmaTraits<T>::pack(sc[2 * j][0], sc[2 * j][1]);
-    pa[1] = MmaTraits<T>::pack(sc[2 * j][2], sc[2 * j][3]);
-    pa[2] = MmaTraits<T>::pack(sc[2 * j + 1][0], sc[2 * j + 1][1]);
-    pa[3] = MmaTraits<T>::pack(sc[2 * j + 1][2], sc[2 * j + 1][3]);
+    pack_p<T, NS>(sc, j, pa);
 #pragma unroll
     for (int n2 = 0; n2 < D / 16; ++n2) {
       uint32_t b[4];
@@ -211,12 +266,54 @@ __device__ __forceinline__ void attend_tiles(const T* ktile, const T* vtile, con
   }
 }
 
-// kQSmem: re-read Q fragments from shared memory every step instead of holding them in 32
-// registers (head_dim 128), trading ldmatrix traffic for register room.
-template <typename T, int D, bool kQSmem>
+// The block (one warpgroup) attends all 64 query rows to the whole 64-token stage with wgmma:
+// S = Q K^T reads Q and K straight from their swizzled tiles (each K byte read from shared
+// memory once for 64 rows, where mma.sync reads it once per 16), then the same softmax per warp,
+// then O += P V with P from registers and V read as an MN-major tile.
+template <typename T, int D>
+__device__ __forceinline__ void attend_tile_wgmma(uint32_t q_desc, uint32_t k_desc, uint32_t v_desc,
+                                                  const StageArgs& a, WarpState<D>& st) {
+  constexpr uint32_t kBlockUnits = kTileRows * kBlockCols * 2 / 16;   // a 64 x 64 column block
+  constexpr uint32_t kHi = wgmma::desc_hi_sw128(8 * kBlockCols * 2);  // 8 rows: 1024 bytes
+  float sc[8][4];
+  wgmma::fence();
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    const uint32_t off = (kk >> 2) * kBlockUnits + (kk & 3) * 2;  // 16 columns = 32 bytes
+    wgmma::Ops<T>::ss_n64(sc, wgmma::desc(q_desc + off, kHi), wgmma::desc(k_desc + off, kHi),
+                          kk > 0);
+  }
+  wgmma::commit();
+  wgmma::pin(sc);
+  wgmma::wait<0>();
+  wgmma::pin(sc);
+  softmax_step<D, 4>(sc, a, st);
+  uint32_t pa[4][4];
+#pragma unroll
+  for (int j = 0; j < 4; ++j) pack_p<T, 4>(sc, j, pa[j]);
+  wgmma::fence();
+  wgmma::pin(st.o);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const uint64_t dv = wgmma::desc(v_desc + j * kSubTokens * kBlockCols * 2 / 16, kHi);
+    if constexpr (D == 128) {
+      wgmma::Ops<T>::rs_n128(st.o, pa[j], dv, 1);
+    } else {
+      wgmma::Ops<T>::rs_n64(st.o, pa[j], dv, 1);
+    }
+  }
+  wgmma::commit();
+  wgmma::pin(st.o);
+  wgmma::wait<0>();
+  wgmma::pin(st.o);
+}
+
+// kWgmma: items with more than 32 query rows run on wgmma (attend_tile_wgmma); otherwise, and
+// for every item when false (PagedAttnParams::mma_sync_only), on mma.sync.
+template <typename T, int D, bool kWgmma>
 __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnParams p) {
   constexpr int kChunks = D / 8;  // 16-byte chunks per row
-  extern __shared__ __align__(128) unsigned char smem_raw[];
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
   auto& sm = *reinterpret_cast<Smem<T, D>*>(smem_raw);
 
   const PagedAttnItem item = p.items[blockIdx.x];
@@ -225,6 +322,9 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
   const int rows = item.num_members * group;
   if (rows <= 0 || rows > kPagedAttnMaxRows || item.kv_end <= item.kv_begin) return;  // bad plan
   const int row_tiles = rows <= 16 ? 1 : (rows <= 32 ? 2 : 4);
+  // wgmma's swizzle is a function of the address: the tiles must sit on 1024-byte boundaries
+  // (they do when the dynamic shared memory starts the block's window, as it does here).
+  const bool wgmma_rows = kWgmma && row_tiles == 4 && (smem_addr(smem_raw) & 1023) == 0;
   const int kv_splits = kWarps / row_tiles;  // warps that share a row tile
   const int tid = threadIdx.x;
   const int warp = tid >> 5;
@@ -269,10 +369,11 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
   const int my_chunk = tid % kChunks;
   const int r0 = tid / kChunks;
   const int64_t thread_src = head_off + static_cast<int64_t>(r0) * D + my_chunk * 8;
-  const int thread_dst = r0 * D + ((my_chunk ^ (r0 & 7)) << 3);  // swz<D>(r0 + 8k, my_chunk)
-  const int stage_pages = kStageTokens / p.page_size;            // whole pages a stage advances
-  const int stage_slots = kStageTokens % p.page_size;            // plus these slots
-  int cur_page[kGroups], cur_slot[kGroups];  // the next stage to fetch, per group
+  // swz<D>(r0 + row, my_chunk) for row a multiple of 8: the swizzle phase stays r0's.
+  const int thread_dst = swz<D>(r0, my_chunk);
+  const int stage_pages = kStageTokens / p.page_size;  // whole pages a stage advances
+  const int stage_slots = kStageTokens % p.page_size;  // plus these slots
+  int cur_page[kGroups], cur_slot[kGroups];            // the next stage to fetch, per group
 #pragma unroll
   for (int g = 0; g < kGroups; ++g) {
     const int t = item.kv_begin + g * kSubTokens;
@@ -297,31 +398,37 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
     }
     ++fetch_stage;
   };
-  auto load_stage = [&](int s) {
-    const int buf = s % kStages;
-    const int t0 = item.kv_begin + s * kStageTokens;
-    int64_t group_src[kGroups];
+  // A row past the range copies nothing (src size 0 zero-fills); its address stays inside a live
+  // page (or page 0 for a group wholly past the range: fetched_page -1), so the row
+  // offsets within a group are constants the copy instruction carries.
+  auto load_stage = [&](int s, int buf) {
+    const int rows_left = item.kv_end - (item.kv_begin + s * kStageTokens) - r0;
+    const T* group_k[kGroups];
+    const T* group_v[kGroups];
 #pragma unroll
     for (int g = 0; g < kGroups; ++g) {
-      group_src[g] = static_cast<int64_t>(fetched_page[g]) * p.page_stride +
-                     static_cast<int64_t>(fetched_slot[g]) * D + thread_src;
+      // max(page, 0): a group past the range points into page 0 (never read, src size 0).
+      const int64_t off = static_cast<int64_t>(max(fetched_page[g], 0)) * p.page_stride +
+                          static_cast<int64_t>(fetched_slot[g]) * D + thread_src;
+      group_k[g] = kc + off;
+      group_v[g] = vc + off;
     }
+    T* k_dst = &sm.k[buf][thread_dst];
+    T* v_dst = &sm.v[buf][thread_dst];
 #pragma unroll
     for (int j = 0; j < kLoadRows; ++j) {
       const int row = j * kRowsPerPass;  // + r0
       const int g = row / kSubTokens;
       const int in_group = row % kSubTokens;
-      const bool live = fetched_page[g] >= 0 && t0 + row + r0 < item.kv_end;
-      const int64_t off = live ? group_src[g] + static_cast<int64_t>(in_group) * D : 0;
-      const int bytes = live ? 16 : 0;
-      cp_async16(&sm.k[buf][thread_dst + row * D], kc + off, bytes);
-      cp_async16(&sm.v[buf][thread_dst + row * D], vc + off, bytes);
+      const int bytes = row < rows_left ? 16 : 0;
+      cp_async16(k_dst + row * kBlockCols, group_k[g] + in_group * D, bytes);
+      cp_async16(v_dst + row * kBlockCols, group_v[g] + in_group * D, bytes);
     }
   };
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
     fetch_pages();
-    load_stage(s);
+    load_stage(s, s);
     cp_async_commit();
   }
   fetch_pages();
@@ -333,63 +440,76 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
 #pragma unroll
   for (int n = 0; n < D / 8; ++n) st.o[n][0] = st.o[n][1] = st.o[n][2] = st.o[n][3] = 0.f;
 
-  // Causal limits of this thread's two rows (absolute positions it may attend, inclusive);
-  // padding rows see everything (their results are never written).
-  int pos_limit[2];
+  // The last token (segment-relative) each of this thread's two rows may attend: the range's
+  // end, or the causal limit of the row's query; padding rows see the whole range (their
+  // results are never written).
+  int last[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int r = rt * 16 + (lane >> 2) + h * 8;
-    pos_limit[h] = r < rows ? p.member_pos[item.member_offset + r / group] : 0x7fffffff;
+    last[h] = item.kv_end - 1;
+    if (r < rows) {
+      last[h] = min(last[h], p.member_pos[item.member_offset + r / group] - item.kv_pos_offset);
+    }
   }
-  int warp_min_pos = min(pos_limit[0], pos_limit[1]);
+  int warp_last = min(last[0], last[1]);
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1) {
-    warp_min_pos = min(warp_min_pos, __shfl_xor_sync(0xffffffffu, warp_min_pos, off));
+    warp_last = min(warp_last, __shfl_xor_sync(0xffffffffu, warp_last, off));
   }
   const float scale_log2 = p.sm_scale * kLog2e;
 
   uint32_t qf[D / 16][4] = {};
-  const int q_row = rt * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+  // wgmma descriptors (low words) of the Q tile and of the first stage's K and V tiles.
+  const uint32_t q_desc = wgmma::desc_lo(sm.q, 16);
+  const uint32_t k_desc = wgmma::desc_lo(sm.k[0], 16);
+  const uint32_t v_desc = wgmma::desc_lo(sm.v[0], kTileRows * kBlockCols * 2);
   // This warp's sub-tiles of each stage: row_tiles consecutive ones starting at ks * row_tiles.
   const int sub0 = ks * row_tiles;
 
-  for (int s = 0; s < num_stages; ++s) {
-    if (s + kStages - 1 < num_stages) load_stage(s + kStages - 1);
+  if (!wgmma_rows) {               // mma.sync keeps this warp's Q fragments in registers
+    cp_async_wait<kStages - 1>();  // the Q group, committed first
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int mi = lane >> 3;
+      const int r = rt * 16 + (mi & 1) * 8 + (lane & 7);
+      ldmatrix_x4(qf[kk], &sm.q[swz<D>(r, kk * 2 + (mi >> 1))]);
+    }
+  }
+  // One barrier per stage: after it every warp is done with stage s - 1, whose buffer the copy
+  // of stage s + kStages - 1 then refills.
+  for (int s = 0, buf = 0; s < num_stages; ++s, buf = buf == kStages - 1 ? 0 : buf + 1) {
+    cp_async_wait<kStages - 2>();  // stage s (and the Q rows, the first group) has landed
+    if (wgmma_rows) wgmma::fence_proxy_async();  // cp.async wrote it; wgmma reads it async
+    __syncthreads();
+    // Stage s + 2 goes to the buffer of stage s - 1: (buf + 2) % 3.
+    static_assert(kStages == 3, "the buffer rotation below assumes three stages");
+    if (s + kStages - 1 < num_stages) load_stage(s + kStages - 1, buf == 0 ? 2 : buf - 1);
     cp_async_commit();
     fetch_pages();  // stage s + kStages
-    cp_async_wait<kStages - 1>();
-    __syncthreads();
-    if (!kQSmem && s == 0) {
-#pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
-        const int mi = lane >> 3;
-        const int r = rt * 16 + (mi & 1) * 8 + (lane & 7);
-        ldmatrix_x4(qf[kk], &sm.q[swz<D>(r, kk * 2 + (mi >> 1))]);
-      }
-    }
-    const int buf = s % kStages;
     const int ts = item.kv_begin + s * kStageTokens + sub0 * kSubTokens;
     if (ts < item.kv_end) {
       const int ts_end = ts + row_tiles * kSubTokens;
       StageArgs a;
-      a.ts = ts;
-      a.kv_end = item.kv_end;
-      a.kv_pos_offset = item.kv_pos_offset;
-      a.pos_limit[0] = pos_limit[0];
-      a.pos_limit[1] = pos_limit[1];
-      a.need_mask = ts_end > item.kv_end || item.kv_pos_offset + ts_end - 1 > warp_min_pos;
+      a.ts_lane = ts + (lane & 3) * 2;
+      a.last[0] = last[0];
+      a.last[1] = last[1];
+      a.need_mask = ts_end - 1 > warp_last;
       a.scale_log2 = scale_log2;
       const T* kt = &sm.k[buf][0];
       const T* vt = &sm.v[buf][0];
-      if (row_tiles == 4) {
-        attend_tiles<T, D, 4, kQSmem>(kt, vt, sm.q, q_row, sub0, qf, a, st);
+      if (wgmma_rows) {
+        const uint32_t stage_units = buf * (kStageTokens * D * 2 / 16);
+        attend_tile_wgmma<T, D>(q_desc, k_desc + stage_units, v_desc + stage_units, a, st);
+      } else if (row_tiles == 4) {
+        attend_tiles<T, D, 4>(kt, vt, sub0, qf, a, st);
       } else if (row_tiles == 2) {
-        attend_tiles<T, D, 2, kQSmem>(kt, vt, sm.q, q_row, sub0, qf, a, st);
+        attend_tiles<T, D, 2>(kt, vt, sub0, qf, a, st);
       } else {
-        attend_tiles<T, D, 1, kQSmem>(kt, vt, sm.q, q_row, sub0, qf, a, st);
+        attend_tiles<T, D, 1>(kt, vt, sub0, qf, a, st);
       }
     }
-    __syncthreads();  // the buffer of stage s is refilled by the next iteration's load
   }
   cp_async_wait<0>();
   __syncthreads();
@@ -400,6 +520,30 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
     l_run[h] = st.l[h] + __shfl_xor_sync(0xffffffffu, st.l[h], 1);
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
     m_run[h] = st.m[h];
+  }
+
+  if (kv_splits == 1) {
+    // Each warp owns its 16 rows: write them straight from registers.
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = rt * 16 + (lane >> 2) + h * 8;
+      if (r >= rows) continue;
+      const int m = r / group;
+      const int head = kv_head * group + (r - m * group);
+      const int64_t slot = item.state_offset + m;
+      const float inv = l_run[h] > 0.f ? 1.f / l_run[h] : 0.f;
+      float* dst = p.state_o + (slot * p.num_q_heads + head) * D + (lane & 3) * 2;
+#pragma unroll
+      for (int n = 0; n < D / 8; ++n) {
+        *reinterpret_cast<float2*>(dst + n * 8) =
+            make_float2(st.o[n][2 * h] * inv, st.o[n][2 * h + 1] * inv);
+      }
+      if ((lane & 3) == 0) {
+        p.state_lse[slot * p.num_q_heads + head] =
+            l_run[h] > 0.f ? m_run[h] + log2f(l_run[h]) : -INFINITY;
+      }
+    }
+    return;
   }
 
   // Merge the warps that share a row tile through shared memory (the stage buffers are free).
@@ -448,13 +592,13 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
 }
 
 // Two blocks of 112 KB fit an SM only if the driver gives shared memory the whole carve-out.
-template <typename T, int D, bool kQSmem>
+template <typename T, int D, bool kWgmma>
 cudaError_t configure() {
   const int smem = static_cast<int>(sizeof(Smem<T, D>));
-  cudaError_t err = cudaFuncSetAttribute(paged_attention_kernel<T, D, kQSmem>,
+  cudaError_t err = cudaFuncSetAttribute(paged_attention_kernel<T, D, kWgmma>,
                                          cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (err != cudaSuccess) return err;
-  return cudaFuncSetAttribute(paged_attention_kernel<T, D, kQSmem>,
+  return cudaFuncSetAttribute(paged_attention_kernel<T, D, kWgmma>,
                               cudaFuncAttributePreferredSharedMemoryCarveout,
                               cudaSharedmemCarveoutMaxShared);
 }
@@ -473,35 +617,35 @@ int blocks_per_sm() {
 // configure() once per device and kernel instantiation: the two attribute calls cost several
 // microseconds of host time, which a batch-1 decode launch (tens of microseconds) would pay on
 // every call.
-template <typename T, int D, bool kQSmem>
+template <typename T, int D, bool kWgmma>
 cudaError_t configure_once() {
   constexpr int kMaxDevices = 64;
   static std::atomic<bool> done[kMaxDevices];
   int device = 0;
   cudaError_t err = cudaGetDevice(&device);
   if (err != cudaSuccess) return err;
-  if (device < 0 || device >= kMaxDevices) return configure<T, D, kQSmem>();
+  if (device < 0 || device >= kMaxDevices) return configure<T, D, kWgmma>();
   if (done[device].load(std::memory_order_acquire)) return cudaSuccess;
-  err = configure<T, D, kQSmem>();  // idempotent: racing first callers all set the same values
+  err = configure<T, D, kWgmma>();  // idempotent: racing first callers all set the same values
   if (err == cudaSuccess) done[device].store(true, std::memory_order_release);
   return err;
 }
 
-template <typename T, int D, bool kQSmem>
+template <typename T, int D, bool kWgmma>
 cudaError_t launch_one(const PagedAttnParams& p, cudaStream_t stream) {
   const int smem = static_cast<int>(sizeof(Smem<T, D>));
   static_assert(sizeof(Smem<T, D>) >= (kWarps * 16 * D + 2 * kWarps * 16) * sizeof(float),
                 "reduction scratch must fit in the stage buffers");
-  cudaError_t err = configure_once<T, D, kQSmem>();
+  cudaError_t err = configure_once<T, D, kWgmma>();
   if (err != cudaSuccess) return err;
   dim3 grid(static_cast<unsigned>(p.num_items), static_cast<unsigned>(p.num_kv_heads));
-  paged_attention_kernel<T, D, kQSmem><<<grid, kThreads, smem, stream>>>(p);
+  paged_attention_kernel<T, D, kWgmma><<<grid, kThreads, smem, stream>>>(p);
   return cudaGetLastError();
 }
 
 template <typename T, int D>
 cudaError_t launch_typed(const PagedAttnParams& p, cudaStream_t stream) {
-  return p.q_from_smem ? launch_one<T, D, true>(p, stream) : launch_one<T, D, false>(p, stream);
+  return p.mma_sync_only ? launch_one<T, D, false>(p, stream) : launch_one<T, D, true>(p, stream);
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ struct PagedAttnParams {
   int32_t head_dim = 0;  // 64 or 128
   int32_t page_size = 0;
   float sm_scale = 0.f;      // usually 1/sqrt(head_dim)
-  bool q_from_smem = false;  // kernel variant: Q fragments re-read from shared memory each step
+  bool mma_sync_only = false;  // kernel variant: mma.sync also for items of > 32 rows (no wgmma)
 };
 
 // Resident blocks per SM of the attention kernel (the plan's cost model needs it); 0 on error.

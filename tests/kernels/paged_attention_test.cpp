@@ -29,7 +29,7 @@ struct Errors {
 
 // Runs one random batch through plan + kernels and compares with the reference.
 Errors run_case(std::mt19937& rng, const Shape& s, const attn::testing::RandomBatch& b, bool share,
-                bool q_from_smem) {
+                bool mma_sync_only) {
   const int32_t D = s.head_dim;
   const int64_t page_elems = static_cast<int64_t>(s.kv_heads) * s.page_size * D;
   const int64_t page_stride = page_elems + 8 * (rng() % 3);  // padded pages: strides matter
@@ -71,7 +71,7 @@ Errors run_case(std::mt19937& rng, const Shape& s, const attn::testing::RandomBa
   t.num_kv_heads = s.kv_heads;
   t.head_dim = D;
   t.page_size = s.page_size;
-  t.q_from_smem = q_from_smem;
+  t.mma_sync_only = mma_sync_only;
   STEMMA_CUDA_CHECK(run_plan(dp, t, nullptr));
   STEMMA_CUDA_CHECK(cudaDeviceSynchronize());
   const std::vector<uint16_t> out = dout.download();
@@ -143,15 +143,15 @@ void run_shapes(attn::testing::RandomBatchShape shape, int trials, uint32_t seed
       shape.page_size = s.page_size;
       const auto b = attn::testing::make_random_batch(rng, shape);
       for (int variant = 0; variant < 3; ++variant) {
-        const bool share = variant > 0, q_from_smem = variant == 2;
+        const bool share = variant > 0, mma_sync_only = variant == 2;
         CAPTURE(s.q_heads);
         CAPTURE(s.kv_heads);
         CAPTURE(s.head_dim);
         CAPTURE(s.bf16);
         CAPTURE(share);
-        CAPTURE(q_from_smem);
+        CAPTURE(mma_sync_only);
         CAPTURE(t);
-        const Errors e = run_case(rng, s, b, share, q_from_smem);
+        const Errors e = run_case(rng, s, b, share, mma_sync_only);
         CHECK(e.bad == 0);
         CHECK(e.rel < (s.bf16 ? 1.5e-2 : 2e-3));
       }

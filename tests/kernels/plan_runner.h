@@ -78,7 +78,7 @@ struct AttentionTensors {
   void* out = nullptr;
   int64_t out_token_stride = 0;
   int32_t num_q_heads = 0, num_kv_heads = 0, head_dim = 0, page_size = 0;
-  bool q_from_smem = false;  // kernel variant (paged_attention.h)
+  bool mma_sync_only = false;  // kernel variant (paged_attention.h)
 };
 
 inline PagedAttnParams attention_params(const DevicePlan& d, const AttentionTensors& t) {
@@ -101,7 +101,7 @@ inline PagedAttnParams attention_params(const DevicePlan& d, const AttentionTens
   p.head_dim = t.head_dim;
   p.page_size = t.page_size;
   p.sm_scale = 1.f / std::sqrt(static_cast<float>(t.head_dim));
-  p.q_from_smem = t.q_from_smem;
+  p.mma_sync_only = t.mma_sync_only;
   return p;
 }
 
