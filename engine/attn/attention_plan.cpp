@@ -148,6 +148,10 @@ AttentionPlan build_plan(std::span<const Segment> segments,
   };
 
   // 1. Units: who reads which KV range.
+  std::vector<int32_t> readers(segments.size(), 0);
+  for (const RequestAttention& req : requests) {
+    for (int32_t s : req.path) ++readers[s];
+  }
   std::vector<Unit> units;
   std::vector<int32_t> seg_unit(segments.size(), -1);
   for (const RequestAttention& req : requests) {
@@ -179,10 +183,28 @@ AttentionPlan build_plan(std::span<const Segment> segments,
       continue;
     }
     int32_t pos = 0;
+    // A run of segments this request alone reads is one unit, as in the baseline: splitting it
+    // at segment boundaries would only add blocks and partial states (batch 1 plans the same
+    // either way). The run's pages are contiguous in page_ids while nothing else is added.
+    int32_t private_unit = -1;
+    bool private_full_pages = false;
     for (int32_t s : req.path) {
       const Segment& seg = segments[s];
       if (seg.num_tokens > 0) {
         Unit* u = nullptr;
+        const bool alone = o.share_segments && readers[s] == 1;
+        if (alone && private_unit >= 0 && private_full_pages &&
+            units[private_unit].page_offset +
+                    pages_needed(units[private_unit].num_tokens, o.page_size) ==
+                static_cast<int64_t>(plan.page_ids.size())) {
+          Unit& run = units[private_unit];
+          const int64_t n = pages_needed(seg.num_tokens, o.page_size);
+          plan.page_ids.insert(plan.page_ids.end(), seg.pages.begin(), seg.pages.begin() + n);
+          run.num_tokens += seg.num_tokens;
+          private_full_pages = seg.num_tokens % o.page_size == 0;
+          pos += seg.num_tokens;
+          continue;  // members were added when the run began
+        }
         if (o.share_segments && seg_unit[s] >= 0) {
           u = &units[seg_unit[s]];
         } else {
@@ -194,6 +216,8 @@ AttentionPlan build_plan(std::span<const Segment> segments,
           if (o.share_segments) seg_unit[s] = static_cast<int32_t>(units.size() - 1);
         }
         add_members(*u);
+        private_unit = alone ? static_cast<int32_t>(u - units.data()) : -1;
+        private_full_pages = seg.num_tokens % o.page_size == 0;
       }
       pos += seg.num_tokens;
     }

@@ -152,6 +152,46 @@ TEST_CASE("a shared segment is read by one item per row chunk, not once per requ
   CHECK(shared->predicted_ns < base->predicted_ns);
 }
 
+TEST_CASE("segments only one request reads are planned as one range, as in the baseline") {
+  // One request over a three-level path (a radix tree's nodes, none shared): the shared plan
+  // must be the baseline's, not three ranges with their own blocks and partial states.
+  std::vector<int32_t> a(64), b(128), c(3);
+  std::iota(a.begin(), a.end(), 0);
+  std::iota(b.begin(), b.end(), 500);
+  std::iota(c.begin(), c.end(), 900);
+  std::vector<Segment> segs = {{1, a, 1024}, {2, b, 2048}, {3, c, 40}};
+  std::vector<RequestAttention> reqs = {{0, 1, {0, 1, 2}}};
+  auto shared = build_attention_plan(segs, reqs, options_for(16, true));
+  auto base = build_attention_plan(segs, reqs, options_for(16, false));
+  REQUIRE(shared.ok());
+  REQUIRE(base.ok());
+  CHECK(shared->page_ids == base->page_ids);
+  REQUIRE(shared->items.size() == base->items.size());
+  for (size_t i = 0; i < shared->items.size(); ++i) {
+    CHECK(shared->items[i].kv_begin == base->items[i].kv_begin);
+    CHECK(shared->items[i].kv_end == base->items[i].kv_end);
+  }
+  CHECK(shared->num_states == base->num_states);
+
+  // Two requests sharing the first segment: it stays one range read by both, and each
+  // request's two private segments become one range (2 + 1 ranges in all).
+  std::vector<int32_t> d(128), e(3);
+  std::iota(d.begin(), d.end(), 1500);
+  std::iota(e.begin(), e.end(), 1900);
+  segs.push_back({4, d, 2048});
+  segs.push_back({5, e, 33});
+  reqs = {{0, 1, {0, 1, 2}}, {1, 1, {0, 3, 4}}};
+  PlanOptions o = options_for(16, true);
+  o.cost.min_split_tokens = 1 << 20;  // no splits: one item per range and row chunk
+  auto two = build_attention_plan(segs, reqs, o);
+  REQUIRE(two.ok());
+  CHECK(two->items.size() == 3);
+  RandomBatch rb;
+  rb.segments = segs;
+  rb.requests = reqs;
+  check_coverage(rb, *two, o);
+}
+
 TEST_CASE("long sequences are split into balanced pieces that fill the SMs") {
   // One request, 32k tokens: 8 KV heads give 8 blocks unless the sequence is split.
   std::vector<int32_t> pages(2048);
