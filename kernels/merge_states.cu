@@ -38,6 +38,10 @@ __global__ void merge_states_kernel(MergeStatesParams p) {
   const int lane = d & 31, warp = d >> 5, warps = (blockDim.x + 31) >> 5;
   const int begin = p.token_state_begin[token];
   const int end = p.token_state_begin[token + 1];
+  // Launched as a programmatic dependent of the attention kernel (launch_merge_states): the
+  // launch and the plan reads above overlap its tail; the states are read only after this wait
+  // for the attention grid's completion (a no-op when nothing precedes the merge that way).
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
 
   // The first chunk's slot and lse stay in registers for the second pass (usually the only one).
   float mmax = -INFINITY, first_lse = -INFINITY;
@@ -125,12 +129,19 @@ cudaError_t launch_merge_states(const MergeStatesParams& p, cudaStream_t stream)
       p.num_q_heads <= 0) {
     return cudaErrorInvalidValue;
   }
-  dim3 grid(static_cast<unsigned>(p.num_tokens), static_cast<unsigned>(p.num_q_heads));
-  if (p.dtype == DType::kF16) {
-    merge_states_kernel<__half><<<grid, p.head_dim, 0, stream>>>(p);
-  } else {
-    merge_states_kernel<__nv_bfloat16><<<grid, p.head_dim, 0, stream>>>(p);
-  }
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(static_cast<unsigned>(p.num_tokens), static_cast<unsigned>(p.num_q_heads));
+  config.blockDim = dim3(static_cast<unsigned>(p.head_dim));
+  config.stream = stream;
+  cudaLaunchAttribute attr = {};
+  attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr.val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = &attr;
+  config.numAttrs = 1;
+  cudaError_t err = p.dtype == DType::kF16
+                        ? cudaLaunchKernelEx(&config, merge_states_kernel<__half>, p)
+                        : cudaLaunchKernelEx(&config, merge_states_kernel<__nv_bfloat16>, p);
+  if (err != cudaSuccess) return err;
   return cudaGetLastError();
 }
 

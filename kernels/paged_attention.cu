@@ -316,6 +316,9 @@ __global__ void __launch_bounds__(kThreads, 2) paged_attention_kernel(PagedAttnP
   extern __shared__ __align__(1024) unsigned char smem_raw[];
   auto& sm = *reinterpret_cast<Smem<T, D>*>(smem_raw);
 
+  // Lets the merge kernel (a programmatic dependent, launch_merge_states) launch once every
+  // block has started; it waits for this grid's completion before reading any state.
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
   const PagedAttnItem item = p.items[blockIdx.x];
   const int kv_head = blockIdx.y;
   const int group = p.num_q_heads / p.num_kv_heads;

@@ -14,16 +14,16 @@ namespace stemma::attn {
 
 struct CostModel {
   // Fitted on an H200 (132 SMs, 2026-12-02, the kernel with wgmma for items of more than 32
-  // rows) by
+  // rows and the merge launched as a programmatic dependent) by
   //   bench/kernels/stemma_bench_kernels --calibrate
-  // (it also runs first in the matrix; bench/kernels/results/run7_full_h200.csv, first lines;
+  // (it also runs first in the matrix; bench/kernels/results/run8_full_h200.csv, first lines;
   // docs/kernels.md). The defaults below are that fit.
   int32_t num_sms = 132;
   int32_t blocks_per_sm = 2;                // occupancy of the kernel (112 KB smem, 128 threads)
-  double hbm_bytes_per_ns = 4261.0;         // copy-kernel roofline (read + write bytes / time)
-  double launch_fixed_ns = 9248.0;          // attention + merge launches, first wave's start
-  double block_fixed_ns = 5586.0;           // per block: start, Q load, pipeline fill, epilogue
-  double tile_mma_ns_per_row_tile = 578.0;  // per 64-token tile and 16-row query tile (D=128)
+  double hbm_bytes_per_ns = 4202.0;         // copy-kernel roofline (read + write bytes / time)
+  double launch_fixed_ns = 7392.0;          // attention + merge launches, first wave's start
+  double block_fixed_ns = 6293.0;           // per block: start, Q load, pipeline fill, epilogue
+  double tile_mma_ns_per_row_tile = 590.0;  // per 64-token tile and 16-row query tile (D=128)
   int32_t min_split_tokens = 64;            // one tile: below it a split only adds fixed cost
 
   // Time of one block working on `tokens` KV positions for `rows` query rows while the whole GPU
