@@ -23,8 +23,9 @@ struct Shape {
 };
 
 struct Errors {
-  double rel = 0;   // ||out - ref|| / ||ref||
-  int64_t bad = 0;  // NaN or non-zero where nothing is attended
+  double rel = 0;          // ||out - ref|| / ||ref||
+  int64_t bad = 0;         // NaN or non-zero where nothing is attended
+  int64_t wide_items = 0;  // items of more than 32 query rows (the wgmma path unless mma_sync_only)
 };
 
 // Runs one random batch through plan + kernels and compares with the reference.
@@ -80,6 +81,7 @@ Errors run_case(std::mt19937& rng, const Shape& s, const attn::testing::RandomBa
   double num = 0, den = 0;
   std::vector<bool> queried(plan->num_query_tokens, false);
   const int32_t group = s.q_heads / s.kv_heads;
+  for (const attn::WorkItem& it : plan->items) err.wide_items += it.num_members * group > 32;
   for (const attn::RequestAttention& req : b.requests) {
     std::vector<std::pair<int32_t, int32_t>> kv;
     for (int32_t seg : req.path) {
@@ -138,6 +140,7 @@ void run_shapes(attn::testing::RandomBatchShape shape, int trials, uint32_t seed
                           {8, 8, 64, 32, false},
                           {16, 2, 64, 16, true},
                           {8, 1, 128, 64, false}};
+  int64_t wgmma_items[2] = {0, 0};  // by head dim: 64, 128
   for (const Shape& s : shapes) {
     for (int t = 0; t < trials; ++t) {
       shape.page_size = s.page_size;
@@ -154,9 +157,13 @@ void run_shapes(attn::testing::RandomBatchShape shape, int trials, uint32_t seed
         const Errors e = run_case(rng, s, b, share, mma_sync_only);
         CHECK(e.bad == 0);
         CHECK(e.rel < (s.bf16 ? 1.5e-2 : 2e-3));
+        if (share && !mma_sync_only) wgmma_items[s.head_dim == 128] += e.wide_items;
       }
     }
   }
+  // The batches must reach the wgmma path for both head dims, or its checks above are vacuous.
+  CHECK(wgmma_items[0] > 0);
+  CHECK(wgmma_items[1] > 0);
 }
 
 TEST_CASE("decode over random radix trees (ragged and empty suffixes, shuffled pages)") {
