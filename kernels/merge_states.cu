@@ -36,12 +36,12 @@ __global__ void merge_states_kernel(MergeStatesParams p) {
   const int head = blockIdx.y;
   const int d = threadIdx.x;
   const int lane = d & 31, warp = d >> 5, warps = (blockDim.x + 31) >> 5;
+  // Launched as a programmatic dependent of the preceding kernel (launch_merge_states): the
+  // launch overlaps that kernel's tail, and nothing is read before this wait for its completion
+  // (the CSR too: a kernel may have written it). A no-op when nothing precedes it that way.
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
   const int begin = p.token_state_begin[token];
   const int end = p.token_state_begin[token + 1];
-  // Launched as a programmatic dependent of the attention kernel (launch_merge_states): the
-  // launch and the plan reads above overlap its tail; the states are read only after this wait
-  // for the attention grid's completion (a no-op when nothing precedes the merge that way).
-  asm volatile("griddepcontrol.wait;\n" ::: "memory");
 
   // The first chunk's slot and lse stay in registers for the second pass (usually the only one).
   float mmax = -INFINITY, first_lse = -INFINITY;

@@ -49,7 +49,7 @@ struct PagedAttnParams {
   int32_t num_kv_heads = 0;
   int32_t head_dim = 0;  // 64 or 128
   int32_t page_size = 0;
-  float sm_scale = 0.f;      // usually 1/sqrt(head_dim)
+  float sm_scale = 0.f;        // usually 1/sqrt(head_dim)
   bool mma_sync_only = false;  // kernel variant: mma.sync also for items of > 32 rows (no wgmma)
 };
 
@@ -76,6 +76,8 @@ struct MergeStatesParams {
   int32_t head_dim = 0;
 };
 
+// Launched as a programmatic dependent (PDL) of the preceding kernel on the stream, which hides
+// its launch latency; it reads nothing before that kernel completes, so any producer is safe.
 cudaError_t launch_merge_states(const MergeStatesParams& p, cudaStream_t stream);
 
 // Writes K/V of new tokens into their page slots: k_new/v_new [token][kv_head][head_dim],
