@@ -32,12 +32,25 @@ TEST_CASE("parallel_for runs every task exactly once, on every pool size") {
 TEST_CASE("parallel_for spreads work over the workers") {
   ThreadPool pool(2);
   std::atomic<int> by_worker{0};
-  // Tasks that take a little while, so the caller cannot finish them all before a worker wakes.
+  std::atomic<bool> timed_out{false};
+  // The caller's tasks wait until the worker has run one, so the check does not depend on how
+  // soon the OS schedules the worker (CI runs tests in parallel on 2 cores). The wait is bounded:
+  // a pool that never hands a task to its worker fails here instead of hanging.
   pool.parallel_for(64, [&](int64_t, int thread) {
-    volatile double s = 0;
-    for (int i = 0; i < 20000; ++i) s = s + i;
-    if (thread == 1) by_worker.fetch_add(1);
+    if (thread == 1) {
+      by_worker.fetch_add(1);
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (by_worker.load() == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        timed_out = true;
+        return;
+      }
+      std::this_thread::yield();
+    }
   });
+  CHECK_FALSE(timed_out.load());
   CHECK(by_worker.load() > 0);
 }
 
