@@ -9,7 +9,11 @@
 3. the training conversations that make_corpus.py writes (the first N of the documented corpus:
    same seed, same generator) contain no eval or dev question as a user turn (make_corpus.py skips
    them; this checks that it does), and no create_ticket summary in them is an eval ticket's
-   problem (faq_content.TICKET_ISSUES_EVAL).
+   problem (faq_content.TICKET_ISSUES_EVAL);
+4. with tag folds (make_corpus.py --tag-folds), each fold's index has tags made of training
+   templates only (those outside the fold), every training template is in exactly one fold, the
+   training conversations again contain no eval question, and a training question is searched
+   in the index without its own template's fold (so its entry is found first less often).
 
 Usage: faq_heldout_test.py <source dir> [conversations to generate, default 4000]
 """
@@ -87,28 +91,67 @@ committed = (json.load(open(os.path.join(data, "eval.json")))["items"] +
              json.load(open(os.path.join(data, "dev.json")))["items"])
 if {it["question"].lower() for it in committed} != eval_questions:
     failures.append("the committed eval.json + dev.json are not what make_corpus.py builds")
-rng = random.Random(7)  # make_corpus.main's corpus rng (--seed 7)
-user_turns = faq_turns = tickets = 0
-eval_issues = {i.lower() for i in C.TICKET_ISSUES_EVAL}
-for _ in range(n_conversations):
-    msgs = b.conversation(rng)
-    for i, (role, content) in enumerate(msgs):
-        if role == "assistant" and '"create_ticket"' in content:
-            tickets += 1
-            summary = json.loads(content[len(F.TOOL_CALL_OPEN):-len(F.TOOL_CALL_CLOSE)])
-            if summary["arguments"]["summary"].lower() in eval_issues:
-                failures.append(f"training ticket summary is an eval problem: {content!r}")
-        if role != "user":
-            continue
-        user_turns += 1
-        if content.lower() in eval_questions:
-            failures.append(f"training user turn is an eval question: {content!r}")
-        if i + 2 < len(msgs) and msgs[i + 2][1].startswith('{"answer": "') and \
-                F.ESCALATE_ANSWER not in msgs[i + 2][1]:
-            faq_turns += 1
-print(f"{n_conversations} training conversations: {user_turns} user turns "
-      f"({faq_turns} answered from the FAQ, {tickets} tickets), none an eval question"
-      if not any("eval question" in f for f in failures) else "")
+
+
+def check_conversations(builder, n, label):
+    rng = random.Random(7)  # make_corpus.main's corpus rng (--seed 7)
+    user_turns = faq_turns = tickets = 0
+    eval_issues = {i.lower() for i in C.TICKET_ISSUES_EVAL}
+    for _ in range(n):
+        msgs = builder.conversation(rng)
+        for i, (role, content) in enumerate(msgs):
+            if role == "assistant" and '"create_ticket"' in content:
+                tickets += 1
+                summary = json.loads(content[len(F.TOOL_CALL_OPEN):-len(F.TOOL_CALL_CLOSE)])
+                if summary["arguments"]["summary"].lower() in eval_issues:
+                    failures.append(f"{label}: training ticket summary is an eval problem: "
+                                    f"{content!r}")
+            if role != "user":
+                continue
+            user_turns += 1
+            if content.lower() in eval_questions:
+                failures.append(f"{label}: training user turn is an eval question: {content!r}")
+            if i + 2 < len(msgs) and msgs[i + 2][1].startswith('{"answer": "') and \
+                    F.ESCALATE_ANSWER not in msgs[i + 2][1]:
+                faq_turns += 1
+    print(f"{label}: {n} training conversations: {user_turns} user turns "
+          f"({faq_turns} answered from the FAQ, {tickets} tickets)")
+
+
+check_conversations(b, n_conversations, "shipped index")
+
+# 4. Tag folds.
+folds = 5
+bf = M.Builder(entries, templates, seed=7, tag_folds=folds)
+bf.make_eval(150, 100)
+bf.make_dev()  # the same eval questions are skipped
+for i, (e, t) in enumerate(zip(entries, templates)):
+    pool = t["train"] + t["more"]
+    if len(bf.fold_of[i]) != len(pool) or not all(0 <= f < folds for f in bf.fold_of[i]):
+        failures.append(f"{e['id']}: a training template is not in exactly one fold")
+        continue
+    full = set(e["tags"].split())
+    for f in range(folds):
+        tags = bf.fold_retrievers[f].by_id[e["id"]]["tags"]
+        kept = [tpl for k, tpl in enumerate(pool) if bf.fold_of[i][k] != f]
+        if tags != M.template_words(kept) or not set(tags.split()) <= full:
+            failures.append(f"{e['id']}: fold {f}'s tags are not its other folds' template words")
+check_conversations(bf, max(500, n_conversations // 4), f"{folds} tag folds")
+top1 = {False: 0, True: 0}
+qrng = random.Random(3)
+n_questions = 600
+for _ in range(n_questions):
+    idx = qrng.randrange(len(entries))
+    q, fold = bf.train_question(idx, qrng)
+    if q is None:
+        continue
+    for use_folds in (False, True):
+        hits = bf.search_training(q, fold if use_folds else None)
+        top1[use_folds] += bool(hits) and hits[0]["id"] == entries[idx]["id"]
+print(f"training questions whose entry is retrieved first: {top1[False]}/{n_questions} in the "
+      f"shipped index, {top1[True]}/{n_questions} without their own fold's tags")
+if not top1[True] < top1[False]:
+    failures.append("searching without the question's own fold does not make retrieval harder")
 
 for f in failures[:20]:
     print("FAIL:", f)

@@ -49,6 +49,13 @@ P_DROP_GOLD = 0.1
 # those replaces the gold entry and the target is the escalation).
 AUGMENT_STRENGTH = 1.0
 P_HARD_NEGATIVES = 0.3
+# Fourth model: with TAG_FOLDS > 0, a training FAQ question is searched in an index whose tags
+# leave out the words of the templates of its own fold (each entry's training templates split
+# into TAG_FOLDS folds, seeded). The shipped index holds every training template's words, so
+# without this the retriever finds a training question's entry first almost always, while an
+# unseen phrasing (whose words are in no tag) gets the contexts of eval.json: gold lower, or
+# missing. Folds make the training contexts miss the way they do on unseen phrasings.
+TAG_FOLDS = 0
 
 
 def fill(template, ctx):
@@ -176,7 +183,8 @@ def question_for(tpl, rng):
 
 class Builder:
     def __init__(self, entries, templates, seed, augment=AUGMENT_STRENGTH,
-                 hard_negatives=P_HARD_NEGATIVES):
+                 hard_negatives=P_HARD_NEGATIVES, tag_folds=TAG_FOLDS,
+                 shuffle_context=P_SHUFFLE_CONTEXT, drop_gold=P_DROP_GOLD):
         self.entries = entries
         self.templates = templates
         self.retriever = F.Retriever(entries)
@@ -185,6 +193,28 @@ class Builder:
         self.eval_questions = set()
         self.augment = augment
         self.hard_negatives = hard_negatives
+        self.shuffle_context = shuffle_context
+        self.drop_gold = drop_gold
+        # fold_of[i][k]: the fold of entry i's k-th training template (train + more, in order);
+        # fold_retrievers[f]: the index whose tags leave out fold f's templates.
+        self.fold_of, self.fold_retrievers, self.fold_cache = [], [], {}
+        if tag_folds > 0:
+            for i, t in enumerate(templates):
+                n = len(t["train"]) + len(t["more"])
+                frng = random.Random("fold:%d" % i)
+                order = list(range(n))
+                frng.shuffle(order)
+                folds = [0] * n
+                for rank, k in enumerate(order):
+                    folds[k] = rank % tag_folds
+                self.fold_of.append(folds)
+            for f in range(tag_folds):
+                fold_entries = []
+                for i, (e, t) in enumerate(zip(entries, templates)):
+                    pool = t["train"] + t["more"]
+                    kept = [tpl for k, tpl in enumerate(pool) if self.fold_of[i][k] != f]
+                    fold_entries.append(dict(e, tags=template_words(kept)))
+                self.fold_retrievers.append(F.Retriever(fold_entries))
         self.eval_issues = {i.lower() for i in C.TICKET_ISSUES_EVAL}
         by_group, by_product = {}, {}
         for i, (e, t) in enumerate(zip(entries, templates)):
@@ -201,6 +231,18 @@ class Builder:
         if q not in self.cache:
             self.cache[q] = self.retriever.search(q)
         return self.cache[q]
+
+    def training_retriever(self, fold):
+        """The index a training FAQ question of this template fold is searched in."""
+        return self.retriever if fold is None else self.fold_retrievers[fold]
+
+    def search_training(self, q, fold):
+        if fold is None:
+            return self.search(q)
+        key = (fold, q)
+        if key not in self.fold_cache:
+            self.fold_cache[key] = self.fold_retrievers[fold].search(q)
+        return self.fold_cache[key]
 
     # --- replies -------------------------------------------------------------------------
     def faq_reply(self, gold, retrieved):
@@ -339,23 +381,26 @@ class Builder:
 
     # --- training ------------------------------------------------------------------------
     def train_question(self, idx, rng):
+        """A training question for entry idx and the tag fold of its template (None without
+        folds), or (None, None)."""
         pool = self.templates[idx]["train"] + self.templates[idx]["more"]
         for _ in range(50):
-            q = question_for(rng.choice(pool), rng)
+            k = rng.randrange(len(pool))
+            q = question_for(pool[k], rng)
             if rng.random() < 0.75:
                 q = A.augment(q, rng, self.augment)
             q = style(q, rng, TRAIN_PREFIXES, TRAIN_SUFFIXES, 0.12)
             if q.lower() not in self.eval_questions:
-                return q
-        return None
+                return q, (self.fold_of[idx][k] if self.fold_of else None)
+        return None, None
 
-    def hard_context(self, idx, q, rng):
+    def hard_context(self, idx, q, fold, rng):
         """The gold entry among up to 4 entries that look like it (same intent, other product;
         same product, other intent), topped up with the retriever's hits, shuffled."""
         picks = rng.sample(self.same_group[idx], min(2, len(self.same_group[idx])))
         rest = [j for j in self.same_product[idx] if j not in picks]
         picks += rng.sample(rest, min(4 - len(picks), len(rest), rng.randint(1, 3)))
-        for e in self.retriever.search(q, F.TOP_K + 4):
+        for e in self.training_retriever(fold).search(q, F.TOP_K + 4):
             j = int(e["id"][4:]) - 1
             if len(picks) >= F.TOP_K - 1:
                 break
@@ -369,21 +414,21 @@ class Builder:
         r = rng.random()
         if r < 0.72:
             idx = rng.randrange(len(self.entries))
-            q = self.train_question(idx, rng)
+            q, fold = self.train_question(idx, rng)
             if q is None:
                 return None
             gold = self.entries[idx]
             if rng.random() < self.hard_negatives:
-                retrieved = self.hard_context(idx, q, rng)
-                if rng.random() < P_DROP_GOLD:
+                retrieved = self.hard_context(idx, q, fold, rng)
+                if rng.random() < self.drop_gold:
                     retrieved = [e for e in retrieved if e["id"] != gold["id"]]
                 return [("user", q), ("context", F.context_block(retrieved)),
                         ("assistant", self.faq_reply(gold, retrieved))]
-            retrieved = list(self.search(q))
-            if rng.random() < P_DROP_GOLD:
-                wider = self.retriever.search(q, F.TOP_K + 1)
+            retrieved = list(self.search_training(q, fold))
+            if rng.random() < self.drop_gold:
+                wider = self.training_retriever(fold).search(q, F.TOP_K + 1)
                 retrieved = [e for e in wider if e["id"] != gold["id"]][:F.TOP_K]
-            if rng.random() < P_SHUFFLE_CONTEXT:
+            if rng.random() < self.shuffle_context:
                 rng.shuffle(retrieved)
             return [("user", q), ("context", F.context_block(retrieved)),
                     ("assistant", self.faq_reply(gold, retrieved))]
@@ -461,10 +506,18 @@ def main():
                     help="strength of faq_augment's noise on training questions (0: none)")
     ap.add_argument("--hard-negatives", type=float, default=P_HARD_NEGATIVES,
                     help="share of training FAQ turns with a hard-negative context")
+    ap.add_argument("--tag-folds", type=int, default=TAG_FOLDS,
+                    help="search training FAQ questions in indexes whose tags leave out their "
+                    "own template fold (0: the shipped index)")
+    ap.add_argument("--shuffle-context", type=float, default=P_SHUFFLE_CONTEXT,
+                    help="share of retrieved training contexts shuffled")
+    ap.add_argument("--drop-gold", type=float, default=P_DROP_GOLD,
+                    help="share of training FAQ contexts with the gold entry taken out")
     args = ap.parse_args()
 
     entries, templates = build_faq()
-    b = Builder(entries, templates, args.seed, args.augment, args.hard_negatives)
+    b = Builder(entries, templates, args.seed, args.augment, args.hard_negatives,
+                args.tag_folds, args.shuffle_context, args.drop_gold)
     eval_items = b.make_eval(args.eval_faq, args.eval_fresh)
     dev_items = b.make_dev()
 
