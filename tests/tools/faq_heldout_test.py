@@ -13,7 +13,10 @@
 4. with tag folds (make_corpus.py --tag-folds), each fold's index has tags made of training
    templates only (those outside the fold), every training template is in exactly one fold, the
    training conversations again contain no eval question, and a training question is searched
-   in the index without its own template's fold (so its entry is found first less often).
+   in the index without its own template's fold (so its entry is found first less often);
+5. the independent test's hand-written questions (demos/faq-bot/data/eval_independent.json) are
+   no text a training template expands to, no training out-of-scope question, no eval
+   question, and (with 3 and 4) never a training user turn.
 
 Usage: faq_heldout_test.py <source dir> [conversations to generate, default 4000]
 """
@@ -30,6 +33,7 @@ n_conversations = int(sys.argv[2]) if len(sys.argv) > 2 else 4000
 sys.path.insert(0, os.path.join(root, "tools", "train"))
 import faq_content as C  # noqa: E402
 import faq_format as F  # noqa: E402
+import faq_paraphrases as P  # noqa: E402
 import make_corpus as M  # noqa: E402
 
 failures = []
@@ -86,6 +90,19 @@ for e, t in zip(entries, templates):
 b = M.Builder(entries, templates, seed=7)
 eval_items = b.make_eval(150, 100) + b.make_dev()
 eval_questions = {it["question"].lower() for it in eval_items}
+
+# 5. The independent test (checked here so that 3 and 4 skip its questions as make_corpus does).
+independent = [q.lower() for q in M.independent_questions()]
+if len(independent) < 100:
+    failures.append(f"the independent test has {len(independent)} questions (expected >= 100)")
+train_oos = {q.lower() for q in C.OUT_OF_SCOPE_TRAIN + P.OUT_OF_SCOPE_TRAIN_MORE}
+for q in independent:
+    bare = re.sub(r"[?.!]+$", "", q.strip())
+    if {q, bare} & (train_texts | train_oos):
+        failures.append(f"independent question is a training question: {q!r}")
+    if q in eval_questions:
+        failures.append(f"independent question is also an eval question: {q!r}")
+b.skip_questions(independent)
 data = os.path.join(root, "demos", "faq-bot", "data")
 committed = (json.load(open(os.path.join(data, "eval.json")))["items"] +
              json.load(open(os.path.join(data, "dev.json")))["items"])
@@ -118,6 +135,7 @@ def check_conversations(builder, n, label):
           f"({faq_turns} answered from the FAQ, {tickets} tickets)")
 
 
+eval_questions |= set(independent)
 check_conversations(b, n_conversations, "shipped index")
 
 # 4. Tag folds.
@@ -125,6 +143,7 @@ folds = 5
 bf = M.Builder(entries, templates, seed=7, tag_folds=folds)
 bf.make_eval(150, 100)
 bf.make_dev()  # the same eval questions are skipped
+bf.skip_questions(independent)
 for i, (e, t) in enumerate(zip(entries, templates)):
     pool = t["train"] + t["more"]
     if len(bf.fold_of[i]) != len(pool) or not all(0 <= f < folds for f in bf.fold_of[i]):

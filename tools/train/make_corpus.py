@@ -56,6 +56,16 @@ P_HARD_NEGATIVES = 0.3
 # unseen phrasing (whose words are in no tag) gets the contexts of eval.json: gold lower, or
 # missing. Folds make the training contexts miss the way they do on unseen phrasings.
 TAG_FOLDS = 0
+# Questions written by hand for the independent test (never trained on; see docs/demo-model.md).
+INDEPENDENT_EVAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "demos",
+                                "faq-bot", "data", "eval_independent.json")
+
+
+def independent_questions(path=INDEPENDENT_EVAL):
+    """The independent test's questions (empty if the file is absent)."""
+    if not os.path.exists(path):
+        return []
+    return [it["question"] for it in json.load(open(path, encoding="utf-8"))["items"]]
 
 
 def fill(template, ctx):
@@ -226,6 +236,10 @@ class Builder:
                              for i, e in enumerate(entries)]
         A.COPY_SOURCES[:] = ([e["answer"] for e in entries] + C.OUT_OF_SCOPE_TRAIN +
                              P.OUT_OF_SCOPE_TRAIN_MORE)
+
+    def skip_questions(self, questions):
+        """Training never uses these questions (compared in lower case)."""
+        self.eval_questions |= {q.lower() for q in questions}
 
     def search(self, q):
         if q not in self.cache:
@@ -520,6 +534,8 @@ def main():
                 args.tag_folds, args.shuffle_context, args.drop_gold)
     eval_items = b.make_eval(args.eval_faq, args.eval_fresh)
     dev_items = b.make_dev()
+    # Added after the eval and dev sets are made, so those stay what they were.
+    b.skip_questions(independent_questions())
 
     os.makedirs(args.data, exist_ok=True)
     with open(os.path.join(args.data, "faq.json"), "w") as f:
