@@ -13,7 +13,7 @@ out-of-scope questions escalated. The test split (eval.json's "fresh" FAQ questi
 out-of-scope questions) is printed for the chosen settings only and plays no part in the
 choice. The policy is the one reply_ranker.cpp implements:
 
-  choice   = argmax_i logprob_i - rank_prior * i
+  choice   = argmax_i logprob_i - rank_prior * i - bm25_weight * (bm25_i - bm25_0)
   escalate = (escalate_logprob - logprob[choice] > escalate_margin) and bm25[0] > weak_match_bm25
 """
 
@@ -36,11 +36,16 @@ def load(path):
     return rows
 
 
-def choose(r, rank_prior, margin, weak):
-    lps = r["logprobs"]
+def choose(r, rank_prior, bm25_weight, margin, weak):
+    lps, bm25 = r["logprobs"], r["bm25"]
     if not lps:
         return None
-    best = max(range(len(lps)), key=lambda i: (lps[i] - rank_prior * i, -i))
+    w = bm25_weight if len(bm25) == len(lps) else 0.0
+
+    def score(i):
+        return lps[i] - rank_prior * i - (w * (bm25[i] - bm25[0]) if w else 0.0)
+
+    best = max(range(len(lps)), key=lambda i: (score(i), -i))
     escalate = (r["escalate_logprob"] - lps[best] > margin and
                 (not r["bm25"] or r["bm25"][0] > weak))
     return None if escalate else r["ids"][best]
@@ -72,11 +77,14 @@ def main():
         dev_oos = res["dev_out_of_scope"]
         return res["held_out"][0] + 50.0 * dev_oos[0] / max(1, dev_oos[1])
 
-    grid = [(p, m, w) for p in (0, 0.5, 1, 2, 3, 5, 1000) for m in (-2, 0, 1, 2, 3, 4, 6, 8, 1e9)
+    grid = [(p, b, m, w) for p in (0, 0.5, 1, 2, 3, 5, 1000)
+            for b in (0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6)
+            for m in (-2, 0, 1, 2, 3, 4, 6, 8, 1e9)
             for w in (-1e9, -12, -10, -9, -8, -7, -6, -5, -4, 0.1)]
     scored = sorted(((objective(figures(g)), i, g) for i, g in enumerate(grid)),
                     key=lambda x: (-x[0], x[1]))
-    print("best settings on the development split (rank_prior, escalate_margin, weak_match_bm25):")
+    print("best settings on the development split "
+          "(rank_prior, bm25_weight, escalate_margin, weak_match_bm25):")
     for obj, _, g in scored[:5]:
         res = figures(g)
         print(f"  {g}: objective {obj:.1f}; " + ", ".join(

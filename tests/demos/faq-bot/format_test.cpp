@@ -222,21 +222,31 @@ TEST_CASE("fake tools return the trained result shapes, deterministically") {
   CHECK_FALSE(run_fake_tool("rm_rf", "{}").known_tool);
 }
 
-TEST_CASE("reply ranking: rank prior, escalation needs the model and a weak match") {
-  const RankPolicy p;  // the shipped settings
-  const std::vector<double> strong = {p.weak_match_bm25 - 1, -3, -2};
-  const std::vector<double> weak = {p.weak_match_bm25 + 1, -3, -2};
-  // Equal likelihoods: the retriever's order decides.
-  CHECK(choose_reply({-1, -1, -1}, -50, strong, p) == 0);
-  // A lower-ranked entry must win by more than rank_prior per rank.
-  CHECK(choose_reply({-10, -10 + p.rank_prior + 0.5, -40}, -50, strong, p) == 1);
-  CHECK(choose_reply({-10, -10 + p.rank_prior - 0.5, -40}, -50, strong, p) == 0);
-  CHECK(choose_reply({-10, -30, -10 + 2 * p.rank_prior + 0.5}, -50, strong, p) == 2);
+TEST_CASE("reply ranking: rank and bm25 priors, escalation needs the model and a weak match") {
+  const RankPolicy p;                        // the shipped settings
+  const double top = p.weak_match_bm25 - 1;  // a strong first hit
+  const std::vector<double> tied = {top, top, top};
+  const std::vector<double> graded = {top, top + 2, top + 4};  // worse matches further down
+  const std::vector<double> weak = {p.weak_match_bm25 + 1, p.weak_match_bm25 + 1,
+                                    p.weak_match_bm25 + 1};
+  // Equal likelihoods: the retriever decides.
+  CHECK(choose_reply({-1, -1, -1}, -50, tied, p) == 0);
+  CHECK(choose_reply({-1, -1, -1}, -50, graded, p) == 0);
+  // Equal bm25: a lower-ranked entry must win by more than rank_prior per rank.
+  CHECK(choose_reply({-10, -10 + p.rank_prior + 0.1, -40}, -50, tied, p) == 1);
+  CHECK(choose_reply({-10, -10 + p.rank_prior - 0.1, -40}, -50, tied, p) == 0);
+  CHECK(choose_reply({-10, -30, -10 + 2 * p.rank_prior + 0.1}, -50, tied, p) == 2);
+  // A worse match must also win by bm25_weight per unit of bm25 it is behind the first hit.
+  const double behind1 = p.rank_prior + 2 * p.bm25_weight;
+  CHECK(choose_reply({-10, -10 + behind1 + 0.1, -40}, -50, graded, p) == 1);
+  CHECK(choose_reply({-10, -10 + behind1 - 0.1, -40}, -50, graded, p) == 0);
+  // Without one score per entry the bm25 term is left out.
+  CHECK(choose_reply({-10, -10 + p.rank_prior + 0.1, -40}, -50, {top, top + 4}, p) == 1);
   // Escalation: only when the model prefers it (within the margin) and the match is weak.
   const double likely = -10 + p.escalate_margin + 0.5;    // within the margin of the choice
   const double unlikely = -10 + p.escalate_margin - 0.5;  // beyond it
   CHECK(choose_reply({-10, -20, -30}, likely, weak, p) == -1);
-  CHECK(choose_reply({-10, -20, -30}, likely, strong, p) == 0);
+  CHECK(choose_reply({-10, -20, -30}, likely, tied, p) == 0);
   CHECK(choose_reply({-10, -20, -30}, unlikely, weak, p) == 0);
   CHECK(choose_reply({}, 0, {}, p) == -1);  // nothing retrieved
 }
