@@ -191,6 +191,29 @@ def question_for(tpl, rng):
     return expand(template, rng, p or {})
 
 
+def tag_fold_indexes(entries, templates, n_folds):
+    """(fold_of, retrievers): fold_of[i][k] is the fold of entry i's k-th training template
+    (train + more, in order; seeded per entry), retrievers[f] the index whose tags leave out
+    fold f's templates. Both empty for n_folds 0."""
+    fold_of, retrievers = [], []
+    if n_folds <= 0:
+        return fold_of, retrievers
+    for i, t in enumerate(templates):
+        order = list(range(len(t["train"]) + len(t["more"])))
+        random.Random("fold:%d" % i).shuffle(order)
+        folds = [0] * len(order)
+        for rank, k in enumerate(order):
+            folds[k] = rank % n_folds
+        fold_of.append(folds)
+    for f in range(n_folds):
+        fold_entries = []
+        for i, (e, t) in enumerate(zip(entries, templates)):
+            kept = [tpl for k, tpl in enumerate(t["train"] + t["more"]) if fold_of[i][k] != f]
+            fold_entries.append(dict(e, tags=template_words(kept)))
+        retrievers.append(F.Retriever(fold_entries))
+    return fold_of, retrievers
+
+
 class Builder:
     def __init__(self, entries, templates, seed, augment=AUGMENT_STRENGTH,
                  hard_negatives=P_HARD_NEGATIVES, tag_folds=TAG_FOLDS,
@@ -205,26 +228,8 @@ class Builder:
         self.hard_negatives = hard_negatives
         self.shuffle_context = shuffle_context
         self.drop_gold = drop_gold
-        # fold_of[i][k]: the fold of entry i's k-th training template (train + more, in order);
-        # fold_retrievers[f]: the index whose tags leave out fold f's templates.
-        self.fold_of, self.fold_retrievers, self.fold_cache = [], [], {}
-        if tag_folds > 0:
-            for i, t in enumerate(templates):
-                n = len(t["train"]) + len(t["more"])
-                frng = random.Random("fold:%d" % i)
-                order = list(range(n))
-                frng.shuffle(order)
-                folds = [0] * n
-                for rank, k in enumerate(order):
-                    folds[k] = rank % tag_folds
-                self.fold_of.append(folds)
-            for f in range(tag_folds):
-                fold_entries = []
-                for i, (e, t) in enumerate(zip(entries, templates)):
-                    pool = t["train"] + t["more"]
-                    kept = [tpl for k, tpl in enumerate(pool) if self.fold_of[i][k] != f]
-                    fold_entries.append(dict(e, tags=template_words(kept)))
-                self.fold_retrievers.append(F.Retriever(fold_entries))
+        self.fold_of, self.fold_retrievers = tag_fold_indexes(entries, templates, tag_folds)
+        self.fold_cache = {}
         self.eval_issues = {i.lower() for i in C.TICKET_ISSUES_EVAL}
         by_group, by_product = {}, {}
         for i, (e, t) in enumerate(zip(entries, templates)):
