@@ -1,5 +1,7 @@
 // `stemma convert --model PATH --out FILE.gguf [--type q8_0] [--name NAME]`: write a GGUF.
-// `--dummy CONFIG.json [--seed N]` instead of --model writes seeded random weights at real shapes.
+// `--dummy CONFIG.json [--seed N] [--init benchmark|reference]` instead of --model writes seeded
+// random weights at real shapes. `--format hf` (with --dummy) writes an HF folder instead:
+// --out DIR gets CONFIG.json verbatim and model.safetensors (--type f32, f16 or bf16).
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include "cli/args.h"
 #include "engine/model/gguf_convert.h"
 #include "engine/model/hf_config.h"
+#include "engine/model/hf_export.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma::cli {
@@ -32,23 +35,46 @@ int run_convert(const Args& args) {
     auto t0 = std::chrono::steady_clock::now();
     Result<LoadedModel> model = InvalidArgument("give --model PATH or --dummy CONFIG.json");
     std::string source;
+    const std::string format = args.get_or("format", "gguf");
+    if (format != "gguf" && format != "hf") {
+      return fail(InvalidArgument("unknown --format '" + format + "' (gguf, hf)"));
+    }
+    const std::string init_name = args.get_or("init", "benchmark");
+    if (init_name != "benchmark" && init_name != "reference") {
+      return fail(InvalidArgument("unknown --init '" + init_name + "' (benchmark, reference)"));
+    }
+    const DummyInit init = init_name == "reference" ? DummyInit::kReference : DummyInit::kBenchmark;
+    std::string config_text;
+    if (format == "hf" && !args.has("dummy")) {
+      return fail(InvalidArgument("--format hf writes generated models: give --dummy CONFIG.json"));
+    }
     if (auto dummy = args.get("dummy")) {
       // Seeded random weights at the config's shapes, generated in F32 and encoded once.
       std::ifstream in(*dummy, std::ios::binary);
       if (!in) return fail(NotFound("cannot read '" + *dummy + "'"));
       std::stringstream ss;
       ss << in.rdbuf();
-      auto config = parse_hf_config(ss.str(), *dummy);
+      config_text = ss.str();
+      auto config = parse_hf_config(config_text, *dummy);
       if (!config.ok()) return fail(config.status());
       auto seed = args.get_int("seed", 1);
       if (!seed.ok()) return fail(seed.status());
-      model = make_dummy_model(*config, DType::kF32, static_cast<uint64_t>(*seed));
+      model = make_dummy_model(*config, DType::kF32, static_cast<uint64_t>(*seed), init);
       source = *dummy;
     } else if (auto path = args.get("model")) {
       model = load_model(*path);
       source = *path;
     }
     if (!model.ok()) return fail(model.status());
+    if (format == "hf") {
+      Status st = export_hf_folder(*model, *out, *type, config_text);
+      if (!st.ok()) return fail(st);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::cout
+          << nlohmann::json{{"out", *out}, {"type", dtype_name(*type)}, {"seconds", secs}}.dump(2)
+          << "\n";
+      return 0;
+    }
     ConvertOptions opt;
     opt.type = *type;
     opt.name = args.get_or("name", std::filesystem::path(source).filename().string());
@@ -70,8 +96,9 @@ int run_convert(const Args& args) {
 }  // namespace
 
 STEMMA_CLI_COMMAND(kRegisterConvert, "convert",
-                   "write a GGUF: --model PATH | --dummy CONFIG.json [--seed N], --out FILE.gguf "
-                   "[--type q8_0] [--name NAME]",
+                   "write a GGUF: --model PATH | --dummy CONFIG.json [--seed N] [--init "
+                   "benchmark|reference], --out FILE.gguf [--type q8_0] [--name NAME]; --format hf "
+                   "--out DIR writes config.json + model.safetensors (f32, f16, bf16)",
                    &run_convert, {});
 
 }  // namespace stemma::cli

@@ -41,6 +41,45 @@ class Normal {
   bool has_spare_ = false;
 };
 
+// Uniform in (-sqrt(3), sqrt(3)) (unit variance) from the top 24 bits of splitmix64: exactly
+// representable in float, so every machine draws the same values.
+class Uniform {
+ public:
+  explicit Uniform(uint64_t seed) : s_(seed) {}
+  float next() {
+    const float u = static_cast<float>(splitmix64(s_) >> 40) * 0x1.0p-24f;  // [0, 1), exact
+    return (2.0f * u - 1.0f) * 1.7320508f;
+  }
+  float unit() { return static_cast<float>(splitmix64(s_) >> 40) * 0x1.0p-24f; }
+
+ private:
+  uint64_t s_;
+};
+
+bool ends_with(const std::string& s, const char* suffix) {
+  const size_t n = std::char_traits<char>::length(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// The reference profile's value for element draws of tensor `name` (see DummyInit::kReference).
+struct ReferenceRule {
+  bool offset_uniform = false;  // 0.5 + U[0, 1) (norm weights)
+  float scale = 1.0f;           // else scale * unit-variance uniform
+};
+
+ReferenceRule reference_rule(const std::string& name, const ModelConfig& c, int64_t fan_in) {
+  if (ends_with(name, "norm.weight")) return {true, 1.0f};
+  if (ends_with(name, ".bias")) return {false, 0.5f};
+  if (name == "token_embd.weight") return {false, 0.3f};
+  if (name == "output.weight") {
+    return {false, 2.5f / std::sqrt(static_cast<float>(c.hidden_size))};
+  }
+  float gain = 1.0f;
+  if (ends_with(name, ".attn_q.weight") || ends_with(name, ".attn_k.weight")) gain = 1.5f;
+  if (ends_with(name, ".attn_output.weight") || ends_with(name, ".ffn_down.weight")) gain = 2.0f;
+  return {false, gain / std::sqrt(static_cast<float>(fan_in))};
+}
+
 uint64_t name_hash(const std::string& s) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -57,7 +96,8 @@ DType storable_type(DType want, int64_t cols) {
   return DType::kF16;
 }
 
-Result<LoadedModel> make_dummy_model(const ModelConfig& config, DType weight_type, uint64_t seed) {
+Result<LoadedModel> make_dummy_model(const ModelConfig& config, DType weight_type, uint64_t seed,
+                                     DummyInit init) {
   STEMMA_RETURN_IF_ERROR(validate_config(config, "dummy model"));
   if (!dtype_is_known(static_cast<uint32_t>(weight_type))) {
     return InvalidArgument("dummy model: unknown weight type");
@@ -93,13 +133,22 @@ Result<LoadedModel> make_dummy_model(const ModelConfig& config, DType weight_typ
       size_t row_bytes = 0;
       (void)dtype_row_bytes(types[i], cols, &row_bytes);
       auto buf = std::make_shared<std::vector<uint8_t>>(row_bytes * static_cast<size_t>(rows));
-      Normal rng(seed ^ name_hash(e.name));
-      bool is_norm = e.name.ends_with("norm.weight");
-      float scale = e.is_matrix ? 1.0f / std::sqrt(static_cast<float>(e.fan_in)) : 0.02f;
       row.resize(static_cast<size_t>(cols));
-      for (int64_t r = 0; r < rows; ++r) {
-        for (auto& v : row) v = is_norm ? 1.0f + 0.05f * rng.next() : scale * rng.next();
-        (void)quant::quantize_row(types[i], row.data(), buf->data() + row_bytes * r, cols);
+      if (init == DummyInit::kReference) {
+        Uniform rng(seed ^ name_hash(e.name));
+        const ReferenceRule rule = reference_rule(e.name, config, e.fan_in);
+        for (int64_t r = 0; r < rows; ++r) {
+          for (auto& v : row) v = rule.offset_uniform ? 0.5f + rng.unit() : rule.scale * rng.next();
+          (void)quant::quantize_row(types[i], row.data(), buf->data() + row_bytes * r, cols);
+        }
+      } else {
+        Normal rng(seed ^ name_hash(e.name));
+        bool is_norm = e.name.ends_with("norm.weight");
+        float scale = e.is_matrix ? 1.0f / std::sqrt(static_cast<float>(e.fan_in)) : 0.02f;
+        for (int64_t r = 0; r < rows; ++r) {
+          for (auto& v : row) v = is_norm ? 1.0f + 0.05f * rng.next() : scale * rng.next();
+          (void)quant::quantize_row(types[i], row.data(), buf->data() + row_bytes * r, cols);
+        }
       }
       bufs[i] = std::move(buf);
     }

@@ -1,5 +1,6 @@
 #include "engine/model/gguf_convert.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "engine/model/quant/quant.h"
@@ -75,6 +76,18 @@ void write_config_metadata(const ModelConfig& c, GgufWriter* w) {
     w->set_string(p + "rope.scaling.type", "linear");
     w->set_f32(p + "rope.scaling.factor", c.rope_scaling.factor);
   }
+  if (c.rope_scaling.type == RopeScaling::Type::kYarn) {
+    // llama.cpp multiplies its attn_factor by 1 + 0.1 ln factor; store what reproduces ours.
+    const RopeScaling& y = c.rope_scaling;
+    w->set_string(p + "rope.scaling.type", "yarn");
+    w->set_f32(p + "rope.scaling.factor", y.factor);
+    w->set_u32(p + "rope.scaling.original_context_length",
+               static_cast<uint32_t>(y.original_max_position));
+    w->set_f32(p + "rope.scaling.attn_factor",
+               rope_attention_factor(c) / static_cast<float>(0.1 * std::log(y.factor) + 1.0));
+    w->set_f32(p + "rope.scaling.yarn_beta_fast", y.beta_fast);
+    w->set_f32(p + "rope.scaling.yarn_beta_slow", y.beta_slow);
+  }
   // llama3 scaling goes into the rope_freqs.weight tensor (see make_gguf_writer); its original
   // context lets readers recover the parameters.
   if (c.rope_scaling.type == RopeScaling::Type::kLlama3) {
@@ -105,6 +118,11 @@ Result<GgufWriter> make_gguf_writer(const LoadedModel& model, const ConvertOptio
   const ModelConfig& c = model.config;
   STEMMA_RETURN_IF_ERROR(validate_config(c, "convert"));
   STEMMA_RETURN_IF_ERROR(validate_tensors(c, model.tensors, "convert"));
+  if (c.rope_scaling.type == RopeScaling::Type::kYarn && !c.rope_scaling.truncate) {
+    return Unsupported(
+        "convert: yarn rope scaling with truncate = false (GGUF readers round the "
+        "correction dims)");
+  }
   GgufWriter w;
   write_config_metadata(c, &w);
   w.set_string("general.name", opt.name.empty() ? c.arch_name : opt.name);

@@ -1,5 +1,6 @@
 #include "engine/model/gguf_loader.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "engine/model/gguf_reader.h"
@@ -95,12 +96,33 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
       c.rope_scaling.type = RopeScaling::Type::kLinear;
       c.rope_scaling.factor = factor;
     }
+  } else if (scaling == "yarn") {
+    // llama.cpp's yarn: cos/sin scaled by attn_factor * (1 + 0.1 ln factor), correction dims
+    // rounded (HF's truncate), betas 32 / 1 unless given.
+    if (!(factor > 1)) return InvalidArgument(g.path() + ": yarn rope scaling factor must be > 1");
+    RopeScaling& y = c.rope_scaling;
+    y.type = RopeScaling::Type::kYarn;
+    y.factor = factor;
+    y.original_max_position = 0;
+    float attn_factor = 1.0f;
+    STEMMA_RETURN_IF_ERROR(
+        optional_key(g, p + "rope.scaling.attn_factor", &attn_factor, &GgufFile::get_float));
+    STEMMA_RETURN_IF_ERROR(
+        optional_key(g, p + "rope.scaling.yarn_beta_fast", &y.beta_fast, &GgufFile::get_float));
+    STEMMA_RETURN_IF_ERROR(
+        optional_key(g, p + "rope.scaling.yarn_beta_slow", &y.beta_slow, &GgufFile::get_float));
+    if (!(attn_factor > 0) || !(y.beta_fast > 0) || !(y.beta_slow > 0)) {
+      return InvalidArgument(g.path() + ": yarn attn_factor and betas must be > 0");
+    }
+    y.attention_factor = attn_factor * static_cast<float>(0.1 * std::log(factor) + 1.0);
   } else if (scaling != "none") {
     return Unsupported(g.path() + ": rope scaling type '" + scaling +
-                       "' (supported: none, linear)");
+                       "' (supported: none, linear, yarn, llama3 as rope_freqs.weight)");
   }
   STEMMA_RETURN_IF_ERROR(optional_key(g, p + "rope.scaling.original_context_length",
                                       &c.rope_scaling.original_max_position, &GgufFile::get_int));
+  if (c.rope_scaling.type == RopeScaling::Type::kYarn && c.rope_scaling.original_max_position <= 0)
+    c.rope_scaling.original_max_position = c.max_position;
   c.rope_freq_factors = g.find_tensor("rope_freqs.weight") != nullptr;
 
   // Vocabulary: the embedding's rows (the logits width), else the token list.
@@ -114,6 +136,7 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
   if (c.arch != Architecture::kQwen2)
     c.attn_qkv_bias = g.find_tensor("blk.0.attn_q.bias") != nullptr;
   c.attn_output_bias = g.find_tensor("blk.0.attn_output.bias") != nullptr;
+  c.mlp_bias = c.arch == Architecture::kLlama && g.find_tensor("blk.0.ffn_gate.bias") != nullptr;
   int64_t bos = -1, eos = -1;
   STEMMA_RETURN_IF_ERROR(optional_key(g, "tokenizer.ggml.bos_token_id", &bos, &GgufFile::get_int));
   STEMMA_RETURN_IF_ERROR(optional_key(g, "tokenizer.ggml.eos_token_id", &eos, &GgufFile::get_int));

@@ -66,8 +66,38 @@ Status parse_rope_scaling(const json& rs, const std::string& what, ModelConfig* 
       return InvalidArgument(what +
                              ": llama3 rope scaling needs high_freq_factor > low_freq_factor");
     }
+  } else if (type == "yarn") {
+    RopeScaling& y = c->rope_scaling;
+    y.type = RopeScaling::Type::kYarn;
+    y.factor = static_cast<float>(r.get_num(rs, "factor", 1.0));
+    // Without original_max_position_embeddings HF takes max_position_embeddings (set below).
+    y.original_max_position =
+        static_cast<int64_t>(r.get_num(rs, "original_max_position_embeddings", 0));
+    y.beta_fast = static_cast<float>(r.get_num(rs, "beta_fast", 32.0));
+    y.beta_slow = static_cast<float>(r.get_num(rs, "beta_slow", 1.0));
+    y.mscale = static_cast<float>(r.get_num(rs, "mscale", 0.0));
+    y.mscale_all_dim = static_cast<float>(r.get_num(rs, "mscale_all_dim", 0.0));
+    y.attention_factor = static_cast<float>(r.get_num(rs, "attention_factor", 0.0));
+    if (auto it = rs.find("truncate"); it != rs.end() && !it->is_null()) {
+      if (!it->is_boolean()) return InvalidArgument(what + ": yarn 'truncate' is not a boolean");
+      y.truncate = it->get<bool>();
+    }
+    if (!(y.beta_fast > 0) || !(y.beta_slow > 0)) {
+      return InvalidArgument(what + ": yarn rope scaling needs beta_fast and beta_slow > 0");
+    }
+    if (y.attention_factor < 0) {
+      return InvalidArgument(what + ": yarn attention_factor must be > 0");
+    }
+  } else if (type == "dynamic" || type == "longrope") {
+    // HF recomputes these frequencies from the length of each forward call (dynamic NTK past
+    // the original context; longrope's short/long factor switch), so a key computed in one
+    // call differs from the same key computed in a longer one: a prefix cache cannot serve them.
+    return Unsupported(what + ": rope scaling type '" + type +
+                       "' (its frequencies change with the sequence length of each call, which a "
+                       "prefix cache cannot reproduce; supported: linear, llama3, yarn)");
   } else {
-    return Unsupported(what + ": rope scaling type '" + type + "' (supported: linear, llama3)");
+    return Unsupported(what + ": rope scaling type '" + type +
+                       "' (supported: linear, llama3, yarn)");
   }
   if (!r.status.ok()) return r.status;
   if (!(c->rope_scaling.factor > 0))
@@ -121,13 +151,22 @@ Result<ModelConfig> parse(const json& j, const std::string& what) {
   double theta = r.get_num(j, "rope_theta", 10000.0);
   if (rope_params) theta = r.get_num(*rope_params, "rope_theta", theta);
   c.rope_theta = static_cast<float>(theta);
+  double partial = r.get_num(j, "partial_rotary_factor", 1.0);
+  if (rope_params) partial = r.get_num(*rope_params, "partial_rotary_factor", partial);
+  if (partial != 1.0) {
+    return Unsupported(what + ": partial_rotary_factor " + std::to_string(partial) +
+                       " (only full rotary embeddings are supported)");
+  }
   c.tie_embeddings = r.get_bool("tie_word_embeddings", false);
   bool attention_bias = r.get_bool("attention_bias", false);
   if (attention_bias && c.arch != Architecture::kQwen2) {
     c.attn_qkv_bias = true;
     c.attn_output_bias = true;
   }
-  if (r.get_bool("mlp_bias", false)) return Unsupported(what + ": mlp_bias = true");
+  c.mlp_bias = r.get_bool("mlp_bias", false);
+  if (c.mlp_bias && c.arch != Architecture::kLlama) {
+    return Unsupported(what + ": mlp_bias = true for " + arch + " (supported for Llama/Mistral)");
+  }
   if (!r.status.ok()) return r.status;
   if (auto it = j.find("rope_scaling"); it != j.end() && it->is_object()) {
     STEMMA_RETURN_IF_ERROR(parse_rope_scaling(*it, what, &c));
@@ -148,6 +187,8 @@ Result<ModelConfig> parse(const json& j, const std::string& what) {
       }
     }
   }
+  if (c.rope_scaling.type == RopeScaling::Type::kYarn && c.rope_scaling.original_max_position <= 0)
+    c.rope_scaling.original_max_position = c.max_position;
   c.rope_interleaved = false;  // HF checkpoints rotate halves
   return c;
 }

@@ -13,13 +13,26 @@ enum class Architecture {
   kQwen3,  // Qwen3: q/k RMSNorm, no bias
 };
 
+// How rope frequencies are rescaled for long contexts (HF config.json `rope_scaling` /
+// `rope_parameters`, GGUF `<arch>.rope.scaling.*`). Types whose frequencies depend on the length
+// of each forward call (HF "dynamic", "longrope") are refused at load: a prefix cache reuses keys
+// across calls of different lengths, so no cached engine can reproduce them.
 struct RopeScaling {
-  enum class Type { kNone, kLinear, kLlama3 };
+  enum class Type { kNone, kLinear, kLlama3, kYarn };
   Type type = Type::kNone;
   float factor = 1.0f;
   float low_freq_factor = 1.0f;   // llama3
   float high_freq_factor = 4.0f;  // llama3
   int64_t original_max_position = 8192;
+  // yarn (HF _compute_yarn_parameters): the band between the beta_fast and beta_slow correction
+  // dims blends interpolated and extrapolated frequencies; cos/sin are multiplied by
+  // attention_factor (0: derived from factor, mscale, mscale_all_dim).
+  float beta_fast = 32.0f;
+  float beta_slow = 1.0f;
+  float mscale = 0.0f;
+  float mscale_all_dim = 0.0f;
+  float attention_factor = 0.0f;
+  bool truncate = true;  // round the correction dims to integers (HF's default)
 };
 
 struct ModelConfig {
@@ -40,6 +53,7 @@ struct ModelConfig {
   bool attn_qkv_bias = false;     // qwen2 (and llama/qwen3 with attention_bias)
   bool attn_output_bias = false;  // llama/qwen3 with attention_bias: o_proj has a bias too
   bool qk_norm = false;           // qwen3
+  bool mlp_bias = false;          // llama with mlp_bias: gate/up/down projections have biases
   // GGUF files of arch "llama" store Q/K rows permuted for rope on adjacent pairs (x0,x1),
   // (x2,x3)...; HF checkpoints (and GGUF qwen2/qwen3) rotate halves (x_i, x_{i+d/2}).
   bool rope_interleaved = false;

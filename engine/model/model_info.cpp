@@ -19,6 +19,8 @@ const char* rope_scaling_name(RopeScaling::Type t) {
       return "linear";
     case RopeScaling::Type::kLlama3:
       return "llama3";
+    case RopeScaling::Type::kYarn:
+      return "yarn";
   }
   return "none";
 }

@@ -51,8 +51,21 @@ struct LoadedModel {
 // mis-shaped tensors are named in the error.
 Result<LoadedModel> load_model(const std::string& path);
 
-// Seeded random weights at the shapes `config` implies (for benchmarks at real sizes without
-// downloads). Matrices are stored as `weight_type`; norms stay F32.
-Result<LoadedModel> make_dummy_model(const ModelConfig& config, DType weight_type, uint64_t seed);
+// How make_dummy_model draws weights.
+enum class DummyInit {
+  // Normal(0, 1/fan_in) matrices, norms near 1, small biases: the activations of a trained model
+  // in scale, for benchmarks.
+  kBenchmark,
+  // Uniform draws with the spread the HF reference suite needs (tools/fixtures): norms in
+  // [0.5, 1.5], biases of std 0.5, q/k gain 1.5 (attention that is not flat over thousands of
+  // positions), o/down gain 2 (blocks that outweigh the embedding, so greedy decoding moves).
+  // Integer arithmetic and IEEE products only: the same bytes on every machine and compiler.
+  kReference,
+};
+
+// Seeded random weights at the shapes `config` implies (for benchmarks and reference tests at
+// real sizes without downloads). Matrices are stored as `weight_type`; norms and biases stay F32.
+Result<LoadedModel> make_dummy_model(const ModelConfig& config, DType weight_type, uint64_t seed,
+                                     DummyInit init = DummyInit::kBenchmark);
 
 }  // namespace stemma

@@ -11,26 +11,61 @@ Result<std::vector<float>> rope_inv_freq(const ModelConfig& c, const TensorView*
   if (c.head_dim <= 0 || c.head_dim % 2 != 0)
     return InvalidArgument("rope: head_dim must be even and > 0");
   const int64_t half = c.head_dim / 2;
-  std::vector<double> f(static_cast<size_t>(half));
+  // float32 throughout, in HF transformers' order of operations (modeling_rope_utils.py): its
+  // tables are float32, and positions up to 4k multiply any last-bit difference of a frequency
+  // into a visible angle difference. powf matches torch's float32 pow on these exponents.
+  const float theta = c.rope_theta;
+  const float dim = static_cast<float>(c.head_dim);
+  std::vector<float> f(static_cast<size_t>(half));
+  std::vector<float> pos_freqs(static_cast<size_t>(half));
   for (int64_t i = 0; i < half; ++i) {
-    f[i] = 1.0 / std::pow(static_cast<double>(c.rope_theta),
-                          static_cast<double>(2 * i) / static_cast<double>(c.head_dim));
+    pos_freqs[i] = std::pow(theta, static_cast<float>(2 * i) / dim);
+    f[i] = 1.0f / pos_freqs[i];
   }
   const RopeScaling& s = c.rope_scaling;
-  if (s.type == RopeScaling::Type::kLinear) {
+  if (s.type == RopeScaling::Type::kYarn) {
+    // HF _compute_yarn_parameters: pairs below the beta_fast correction dim keep their
+    // frequency (extrapolation), pairs above beta_slow's are divided by factor (interpolation),
+    // a linear ramp blends the band between. The band edges are computed in double, as HF does.
+    const double ddim = static_cast<double>(c.head_dim);
+    const double base = static_cast<double>(c.rope_theta);
+    const double old_ctx = static_cast<double>(s.original_max_position);
+    auto correction_dim = [&](double rotations) {
+      return ddim * std::log(old_ctx / (rotations * 2.0 * std::numbers::pi)) /
+             (2.0 * std::log(base));
+    };
+    double low = correction_dim(s.beta_fast), high = correction_dim(s.beta_slow);
+    if (s.truncate) {
+      low = std::floor(low);
+      high = std::ceil(high);
+    }
+    low = std::max(low, 0.0);
+    high = std::min(high, ddim - 1.0);
+    if (low == high) high += 0.001;  // as HF: no division by zero
+    const float flow = static_cast<float>(low), span = static_cast<float>(high - low);
+    for (int64_t i = 0; i < half; ++i) {
+      const float ramp = std::clamp((static_cast<float>(i) - flow) / span, 0.0f, 1.0f);
+      const float extrapolation = 1.0f - ramp;
+      const float interpolated = 1.0f / (s.factor * pos_freqs[i]);
+      f[i] = interpolated * (1.0f - extrapolation) + f[i] * extrapolation;
+    }
+  } else if (s.type == RopeScaling::Type::kLinear) {
     for (auto& v : f) v /= s.factor;
   } else if (s.type == RopeScaling::Type::kLlama3 && !c.rope_freq_factors) {
-    const double old_ctx = static_cast<double>(s.original_max_position);
-    const double low_wavelen = old_ctx / s.low_freq_factor;
-    const double high_wavelen = old_ctx / s.high_freq_factor;
+    const float old_ctx = static_cast<float>(s.original_max_position);
+    const float low_wavelen = static_cast<float>(static_cast<double>(s.original_max_position) /
+                                                 static_cast<double>(s.low_freq_factor));
+    const float high_wavelen = static_cast<float>(static_cast<double>(s.original_max_position) /
+                                                  static_cast<double>(s.high_freq_factor));
+    const float two_pi = static_cast<float>(2.0 * std::numbers::pi);
     for (auto& v : f) {
-      double wavelen = 2.0 * std::numbers::pi / v;
+      const float wavelen = two_pi / v;
       if (wavelen > low_wavelen) {
-        v /= s.factor;                       // long wavelengths: fully interpolated
-      } else if (wavelen >= high_wavelen) {  // the band between: blend
-        double smooth =
+        v /= s.factor;                         // long wavelengths: fully interpolated
+      } else if (!(wavelen < high_wavelen)) {  // the band between: blend
+        const float smooth =
             (old_ctx / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
-        v = (1.0 - smooth) * v / s.factor + smooth * v;
+        v = (1.0f - smooth) * v / s.factor + smooth * v;
       }
     }
   }
@@ -49,8 +84,20 @@ Result<std::vector<float>> rope_inv_freq(const ModelConfig& c, const TensorView*
       f[i] /= d;
     }
   }
-  std::vector<float> out(f.begin(), f.end());
-  return out;
+  return f;
+}
+
+float rope_attention_factor(const ModelConfig& c) {
+  const RopeScaling& s = c.rope_scaling;
+  if (s.type != RopeScaling::Type::kYarn) return 1.0f;
+  if (s.attention_factor > 0) return s.attention_factor;
+  auto mscale = [](double scale, double m) {
+    return scale <= 1.0 ? 1.0 : 0.1 * m * std::log(scale) + 1.0;
+  };
+  if (s.mscale > 0 && s.mscale_all_dim > 0) {
+    return static_cast<float>(mscale(s.factor, s.mscale) / mscale(s.factor, s.mscale_all_dim));
+  }
+  return static_cast<float>(mscale(s.factor, 1.0));
 }
 
 std::optional<RopeScaling> llama3_scaling_from_factors(const ModelConfig& c,

@@ -11,7 +11,8 @@
 namespace stemma {
 
 // inv_freq[i] for i in [0, head_dim/2): theta^(-2i/head_dim), then
-//   linear scaling: / factor;  llama3 scaling: HF's wavelength-banded formula;
+//   linear scaling: / factor;  llama3 scaling: HF's wavelength-banded formula;  yarn: HF's
+//   ramp between interpolated and extrapolated frequencies over the correction band;
 //   `rope_freqs` (GGUF llama3 files, F32 [head_dim/2]): / rope_freqs[i] — when
 //   config.rope_freq_factors is set, the tensor replaces the llama3 formula (the GGUF loader
 //   also fills rope_scaling with llama3 parameters that reproduce it, for code that reads only
@@ -19,6 +20,11 @@ namespace stemma {
 // The angle of pair i at position p is p * inv_freq[i]. Pass the model's "rope_freqs.weight"
 // when config.rope_freq_factors is set (an error when it is missing or mis-sized).
 Result<std::vector<float>> rope_inv_freq(const ModelConfig& config, const TensorView* rope_freqs);
+
+// The factor cos and sin are multiplied by (HF's attention_scaling): 1 except for yarn, where
+// it is the configured attention_factor or 0.1 * mscale * ln(factor) + 1 (HF's get_mscale,
+// with mscale / mscale_all_dim when both are given).
+float rope_attention_factor(const ModelConfig& config);
 
 // The llama3 parameters whose frequencies divide the plain ones by `factors` (a GGUF
 // rope_freqs.weight), given the original context (GGUF rope.scaling.original_context_length, or

@@ -25,6 +25,9 @@ constexpr NamePair kLayerNames[] = {
     {"mlp.gate_proj.weight", "ffn_gate.weight"},
     {"mlp.up_proj.weight", "ffn_up.weight"},
     {"mlp.down_proj.weight", "ffn_down.weight"},
+    {"mlp.gate_proj.bias", "ffn_gate.bias"},
+    {"mlp.up_proj.bias", "ffn_up.bias"},
+    {"mlp.down_proj.bias", "ffn_down.bias"},
 };
 constexpr NamePair kGlobalNames[] = {
     {"model.embed_tokens.weight", "token_embd.weight"},
@@ -85,6 +88,11 @@ std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c) {
     mat(b + "ffn_gate.weight", c.intermediate_size, h);
     mat(b + "ffn_up.weight", c.intermediate_size, h);
     mat(b + "ffn_down.weight", h, c.intermediate_size);
+    if (c.mlp_bias) {
+      vec(b + "ffn_gate.bias", c.intermediate_size);
+      vec(b + "ffn_up.bias", c.intermediate_size);
+      vec(b + "ffn_down.bias", h);
+    }
   }
   vec("output_norm.weight", h);
   if (!c.tie_embeddings) mat("output.weight", c.vocab_size, h);

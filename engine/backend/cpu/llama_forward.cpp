@@ -8,7 +8,10 @@ namespace stemma::cpu {
 
 LlamaForward::LlamaForward(const ModelConfig& config, LlamaWeights weights,
                            const KernelTable& kernels)
-    : config_(config), w_(std::move(weights)), kernels_(kernels), rope_(config, w_.rope_inv_freq) {}
+    : config_(config),
+      w_(std::move(weights)),
+      kernels_(kernels),
+      rope_(config, w_.rope_inv_freq, w_.rope_attention_factor) {}
 
 Status LlamaForward::validate(std::span<const SequenceStep> batch, const KvPool& kv) const {
   const KvCacheShape& s = kv.shape();
@@ -122,18 +125,21 @@ Status LlamaForward::run(std::span<const SequenceStep> batch, ThreadPool& pool, 
     });
     attention(l, pool, kv);
     matmul(pool, kernels_, L.o, att, t, qd, xn, h, scratch_);
+    // HF adds a linear layer's bias to its output before the residual add.
+    if (!L.o_bias.empty()) add_row_bias(xn, L.o_bias.data(), t, h);
     for (int64_t i = 0; i < t * h; ++i) x[i] += xn[i];
-    if (!L.o_bias.empty()) {
-      for (int64_t i = 0; i < t; ++i)
-        for (int64_t j = 0; j < h; ++j) x[i * h + j] += L.o_bias[static_cast<size_t>(j)];
-    }
 
     for (int64_t i = 0; i < t; ++i)
       rms_norm(x + i * h, L.ffn_norm.data(), h, c.rms_norm_eps, xn + i * h);
     const MatmulOutput gate_up[2] = {{&L.gate, gate, ff}, {&L.up, up, ff}};
     matmul_multi(pool, kernels_, gate_up, xn, t, h, scratch_);
+    if (!L.gate_bias.empty()) {
+      add_row_bias(gate, L.gate_bias.data(), t, ff);
+      add_row_bias(up, L.up_bias.data(), t, ff);
+    }
     silu_mul(gate, up, t * ff, gate);
     matmul(pool, kernels_, L.down, gate, t, ff, xn, h, scratch_);
+    if (!L.down_bias.empty()) add_row_bias(xn, L.down_bias.data(), t, h);
     for (int64_t i = 0; i < t * h; ++i) x[i] += xn[i];
   }
 

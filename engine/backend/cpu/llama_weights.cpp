@@ -71,6 +71,7 @@ Result<LlamaWeights> bind_llama_weights(const LoadedModel& model, const KernelTa
   STEMMA_ASSIGN_OR_RETURN(
       w.rope_inv_freq,
       rope_inv_freq(c, c.rope_freq_factors ? model.find("rope_freqs.weight") : nullptr));
+  w.rope_attention_factor = rope_attention_factor(c);
   w.layers.resize(static_cast<size_t>(c.num_layers));
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
@@ -94,6 +95,11 @@ Result<LlamaWeights> bind_llama_weights(const LoadedModel& model, const KernelTa
     }
     if (c.attn_output_bias) {
       STEMMA_ASSIGN_OR_RETURN(L.o_bias, vector(model, p + "attn_output.bias", h));
+    }
+    if (c.mlp_bias) {
+      STEMMA_ASSIGN_OR_RETURN(L.gate_bias, vector(model, p + "ffn_gate.bias", c.intermediate_size));
+      STEMMA_ASSIGN_OR_RETURN(L.up_bias, vector(model, p + "ffn_up.bias", c.intermediate_size));
+      STEMMA_ASSIGN_OR_RETURN(L.down_bias, vector(model, p + "ffn_down.bias", h));
     }
     if (c.qk_norm) {
       STEMMA_ASSIGN_OR_RETURN(L.q_norm, vector(model, p + "attn_q_norm.weight", c.head_dim));

@@ -11,6 +11,11 @@ void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* 
   for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
 }
 
+void add_row_bias(float* x, const float* bias, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) x[r * cols + j] += bias[j];
+}
+
 void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
@@ -22,7 +27,8 @@ void Rope::apply(float* v, int64_t pos) const {
   const int64_t half = head_dim_ / 2;
   for (int64_t i = 0; i < half; ++i) {
     const float angle = static_cast<float>(pos) * inv_freq_[static_cast<size_t>(i)];
-    const float c = std::cos(angle), s = std::sin(angle);
+    // As HF: cos/sin of the float32 angle, times the attention factor, in float32.
+    const float c = std::cos(angle) * attention_factor_, s = std::sin(angle) * attention_factor_;
     const int64_t a = interleaved_ ? 2 * i : i;
     const int64_t b = interleaved_ ? 2 * i + 1 : i + half;
     const float x0 = v[a], x1 = v[b];

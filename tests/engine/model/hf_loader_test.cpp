@@ -94,10 +94,17 @@ TEST_CASE("config.json: unknown architecture, eos lists, linear rope, bad values
   CHECK(c->rope_scaling.type == RopeScaling::Type::kLinear);
   CHECK(c->rope_scaling.factor == 2.0f);
 
+  // yarn is supported (its original context defaults to max_position_embeddings, as in HF);
+  // longrope, whose frequencies follow each call's length, is refused by name.
   j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 2.0}};
   c = parse_hf_config(j.dump(), "cfg");
+  REQUIRE(c.ok());
+  CHECK(c->rope_scaling.type == RopeScaling::Type::kYarn);
+  CHECK(c->rope_scaling.original_max_position == c->max_position);
+  j["rope_scaling"] = {{"rope_type", "longrope"}, {"factor", 2.0}};
+  c = parse_hf_config(j.dump(), "cfg");
   REQUIRE_FALSE(c.ok());
-  CHECK(c.status().message().find("yarn") != std::string::npos);
+  CHECK(c.status().message().find("longrope") != std::string::npos);
 
   j = tiny_config_json("LlamaForCausalLM", false);
   j["num_key_value_heads"] = 3;
