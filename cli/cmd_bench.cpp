@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
+#include "cli/backend_args.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
 #if __has_include("engine/model/gguf_convert.h")
@@ -127,9 +128,19 @@ int run_bench(const Args& args) {
     KvCacheShape kv;
     kv.page_size = 16;
     kv.num_pages = (*prompt + *gen + 15) / 16;
-    auto ex_r = cpu::CpuExecutor::create(model, kv, static_cast<int>(*threads));
+    auto ex_r = open_executor(args, model, kv, static_cast<int>(*threads));
     if (!ex_r.ok()) return fail(ex_r.status());
-    cpu::CpuExecutor& ex = **ex_r;
+    ModelExecutor& ex = **ex_r;
+    // Where it ran: the CPU's threads and instruction set, or the GPU.
+    nlohmann::json backend;
+    if (auto* cpu_ex = dynamic_cast<cpu::CpuExecutor*>(&ex)) {
+      backend = {{"name", "cpu"},
+                 {"threads", cpu_ex->num_threads()},
+                 {"isa", cpu::isa_name(cpu_ex->isa())}};
+    } else {
+      auto gpu = cuda_device_name(static_cast<int>(args.get_int("device", 0).value()));
+      backend = {{"name", "cuda"}, {"device", gpu.ok() ? *gpu : std::string("?")}};
+    }
 
     std::mt19937 rng(7);
     std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(c.vocab_size - 1));
@@ -183,8 +194,7 @@ int run_bench(const Args& args) {
                             {"hidden", c.hidden_size},
                             {"vocab", c.vocab_size}}},
                           {"weight_type", args.has("model") ? "as stored" : dtype_name(*type)},
-                          {"threads", ex.num_threads()},
-                          {"isa", cpu::isa_name(ex.isa())},
+                          {"backend", backend},
                           {"prompt", *prompt},
                           {"gen", *gen},
                           {"repeats", *repeats},
@@ -202,6 +212,6 @@ int run_bench(const Args& args) {
 }  // namespace
 
 STEMMA_CLI_COMMAND(kRegisterBench, "bench", "CPU prefill/decode tokens per second (JSON)",
-                   &run_bench, {});
+                   &run_bench, {kBackendFlag});
 
 }  // namespace stemma::cli

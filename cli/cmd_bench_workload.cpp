@@ -12,6 +12,7 @@
 
 #include "bench/workloads/workload_report.h"
 #include "cli/args.h"
+#include "cli/backend_args.h"
 #include "engine/engine.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/model_loader.h"
@@ -68,6 +69,7 @@ int run_bench_workload(const Args& args) {
       opts.threads = static_cast<int32_t>(*threads);
       opts.page_size = static_cast<int32_t>(*page_size);
       opts.num_pages = static_cast<int32_t>(*kv_pages);
+      if (Status st = apply_backend_args(args, &opts); !st.ok()) return fail(st);
       auto entry = bench::compare_cache_on_off(opts, *w, static_cast<int32_t>(*parallel),
                                                static_cast<int32_t>(*repeats));
       if (!entry.ok()) return fail(entry.status());
@@ -95,6 +97,6 @@ int run_bench_workload(const Args& args) {
 
 STEMMA_CLI_COMMAND(kRegisterBenchWorkload, "bench-workload",
                    "SGLang-style workloads, radix cache on vs off (JSON out)", &run_bench_workload,
-                   {});
+                   {kBackendFlag});
 
 }  // namespace stemma::cli

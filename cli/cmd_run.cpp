@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
+#include "cli/backend_args.h"
 #include "engine/constrain/choice.h"
 #include "engine/engine.h"
 #include "engine/model/hf_config.h"
@@ -209,6 +210,7 @@ int run_run(const Args& args) {
     opts.num_pages = static_cast<int32_t>(*kv_pages);
     if (opts.num_pages == 0) opts.kv_memory_bytes = int64_t{256} << 20;
     if (tokenizer) opts.tokenizer = std::shared_ptr<const Tokenizer>(std::move(tokenizer));
+    if (Status st = apply_backend_args(args, &opts); !st.ok()) return fail(st);
     auto engine = Engine::open(opts);
     if (!engine.ok()) return fail(engine.status());
     Engine& eng = **engine;
@@ -292,6 +294,6 @@ int run_run(const Args& args) {
 }  // namespace
 
 STEMMA_CLI_COMMAND(kRegisterRun, "run", "generate tokens through the engine (JSON out)", &run_run,
-                   {"ignore-eos", "logprobs", "no-jump-forward", "choices-generate"});
+                   {"ignore-eos", "logprobs", "no-jump-forward", "choices-generate", kBackendFlag});
 
 }  // namespace stemma::cli

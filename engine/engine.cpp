@@ -49,6 +49,20 @@ Result<std::shared_ptr<ModelExecutor>> make_executor(
   kv.head_dim = c.head_dim;
   kv.page_size = o.page_size;
   kv.num_pages = o.num_pages;
+  // auto: the GPU when this build has the CUDA backend and a GPU answers, else the CPU.
+  Backend backend = o.backend;
+  if (backend == Backend::kAuto) {
+    backend =
+        cuda_backend_built() && cuda_device_name(o.device).ok() ? Backend::kCuda : Backend::kCpu;
+  }
+  if (backend == Backend::kCuda) {
+    CudaOptions co;
+    co.device = o.device;
+    co.kv_memory_bytes = o.gpu_kv_memory_bytes;
+    co.shared_prefix_attention = o.shared_prefix_attention;
+    STEMMA_ASSIGN_OR_RETURN(auto gpu, open_cuda_executor(model, kv, co));
+    return std::shared_ptr<ModelExecutor>(std::move(gpu));
+  }
   if (kv.num_pages <= 0) {
     // K and V in f32 for every layer and KV head of a page.
     const int64_t page_bytes = 2 * c.num_layers * c.num_kv_heads * c.head_dim * o.page_size * 4;
@@ -70,7 +84,7 @@ Result<std::shared_ptr<ModelExecutor>> make_executor(
 // The vocabulary as constraints see it (control, unused and unknown tokens never come from a
 // grammar); EOS = the tokenizer's EOS ids and the model's.
 Result<std::shared_ptr<const constrain::TokenIndex>> build_token_index(const Tokenizer& tokenizer,
-                                                                      const ModelConfig& config) {
+                                                                       const ModelConfig& config) {
   STEMMA_ASSIGN_OR_RETURN(constrain::Vocabulary vocab,
                           constrain::vocabulary_from_tokenizer_spec(tokenizer.spec()));
   for (int32_t id : config.eos_token_ids) {

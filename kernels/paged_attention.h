@@ -11,25 +11,11 @@
 
 #include <cstdint>
 
+#include "kernels/attention_item.h"
+
 namespace stemma::kernels {
 
 enum class DType : int32_t { kF16 = 0, kBF16 = 1 };
-
-// One unit of work: a token range of one KV segment (a list of pages) attended by a group of
-// query tokens ("members"). The kernel runs it for every KV head (grid.y) and writes one partial
-// softmax state per (member, q head of that KV head).
-struct PagedAttnItem {
-  int32_t page_offset;    // index into page_ids of the segment's first page
-  int32_t kv_begin;       // first token of the range, relative to the segment; multiple of 16
-  int32_t kv_end;         // one past the last token (relative to the segment); > kv_begin
-  int32_t kv_pos_offset;  // absolute position of the segment's token 0 (causal mask)
-  int32_t member_offset;  // index into member_token / member_pos
-  int32_t num_members;    // num_members * (q heads per KV head) <= kPagedAttnMaxRows
-  int32_t state_offset;   // partial-state slot of member 0; member m writes slot state_offset + m
-  int32_t reserved;
-};
-
-inline constexpr int kPagedAttnMaxRows = 64;  // query rows (members x heads per KV head) per item
 
 struct PagedAttnParams {
   DType dtype = DType::kF16;  // of q, KV cache and the merged output

@@ -15,6 +15,7 @@
 
 #include "engine/attn/attention_cost_model.h"
 #include "engine/common/status.h"
+#include "kernels/attention_item.h"
 
 namespace stemma::attn {
 
@@ -44,18 +45,9 @@ struct PlanOptions {
   CostModel cost;  // measured constants (attention_cost_model.h)
 };
 
-// Mirrors kernels::PagedAttnItem field by field (the backend copies it; engine/attn does not
-// depend on the kernels library).
-struct WorkItem {
-  int32_t page_offset = 0;
-  int32_t kv_begin = 0;
-  int32_t kv_end = 0;
-  int32_t kv_pos_offset = 0;
-  int32_t member_offset = 0;
-  int32_t num_members = 0;
-  int32_t state_offset = 0;
-  int32_t reserved = 0;
-};
+// The kernels' own item type (kernels/attention_item.h, plain C++): planner and kernels share
+// one definition and one page layout.
+using WorkItem = kernels::PagedAttnItem;
 
 struct AttentionPlan {
   std::vector<WorkItem> items;             // in launch order: costliest first
@@ -70,7 +62,7 @@ struct AttentionPlan {
 };
 
 inline constexpr int32_t kKvSplitAlign = 64;  // KV splits start at multiples of the kernel tile
-inline constexpr int32_t kMaxRowsPerItem = 64;
+inline constexpr int32_t kMaxRowsPerItem = kernels::kPagedAttnMaxRows;
 
 // Validates the batch (segment ids, page counts, shared segments at one position, query rows in
 // range) and builds the plan.

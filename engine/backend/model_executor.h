@@ -10,6 +10,9 @@
 #include "engine/model/model_config.h"
 
 namespace stemma {
+namespace attn {
+struct BatchSegments;  // engine/attn/shared_pages.h
+}
 
 // The KV pool the backend owns. Page p of layer l holds K and V for `page_size` consecutive
 // positions of one sequence, laid out [kv_head][slot][head_dim] (HND: one head's tile of a page
@@ -38,6 +41,16 @@ class ModelExecutor {
   // Writes K/V of every new token into its page slot, attends over [0, past_len + i], and
   // appends logits rows (vocab_size floats each) to `logits` in batch order.
   virtual Status forward(std::span<const SequenceStep> batch, std::vector<float>& logits) = 0;
+
+  // The same, told which KV segments the sequences share (attn::group_shared_pages over the
+  // pages the radix tree handed out; `shared` is laid out for exactly this batch). A backend
+  // whose attention reads a shared segment once per group (the CUDA one) plans with it; the
+  // default ignores it.
+  virtual Status forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
+                         std::vector<float>& logits) {
+    (void)shared;
+    return forward(batch, logits);
+  }
 
   // Copies the first `num_slots` positions of page `src` to page `dst` in every layer
   // (copy-on-write of a partly shared last page).

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "engine/attn/shared_pages.h"
 #include "engine/constrain/jump_forward.h"
 #include "engine/sample/sampler.h"
 
@@ -493,6 +494,11 @@ void Scheduler::step(std::vector<StepEvent>& events) {
 
   std::vector<SequenceStep> batch;
   batch.reserve(plan.size());
+  // Which cached segments the batch shares: requests that matched a prefix in the tree hold
+  // that node's pages, so equal pages at equal positions are shared nodes (attn/shared_pages.h).
+  std::vector<attn::SequencePages> shared_input;
+  shared_input.reserve(plan.size());
+  int32_t query_row = 0;
   size_t expected_rows = 0;
   for (auto& [r, n] : plan) {
     SequenceStep s;
@@ -504,9 +510,12 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     s.all_logits = row >= 0 && row <= r->num_computed;  // chunk_size() starts it at the row
     expected_rows += s.all_logits ? static_cast<size_t>(n) : 1;
     batch.push_back(s);
+    shared_input.push_back({s.pages, r->num_computed + n, n, query_row});
+    query_row += n;
   }
+  const attn::BatchSegments shared = attn::group_shared_pages(shared_input, page_size_);
   logits_.clear();
-  Status status = executor_.forward(batch, logits_);
+  Status status = executor_.forward(batch, &shared, logits_);
   if (status.ok() && logits_.size() != expected_rows * static_cast<size_t>(vocab_size_)) {
     status = Internal("executor returned " + std::to_string(logits_.size()) + " logits for " +
                       std::to_string(expected_rows) + " rows of " + std::to_string(vocab_size_));

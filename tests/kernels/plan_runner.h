@@ -48,11 +48,7 @@ inline cudaError_t upload_vec(T** dst, const std::vector<T>& v) {
 
 inline cudaError_t upload_plan(const attn::AttentionPlan& plan, int32_t num_q_heads,
                                int32_t head_dim, DevicePlan& d) {
-  std::vector<PagedAttnItem> items;
-  for (const attn::WorkItem& w : plan.items) {
-    items.push_back({w.page_offset, w.kv_begin, w.kv_end, w.kv_pos_offset, w.member_offset,
-                     w.num_members, w.state_offset, 0});
-  }
+  const std::vector<PagedAttnItem>& items = plan.items;  // the kernels' own type
   d.num_items = static_cast<int32_t>(items.size());
   d.num_tokens = plan.num_query_tokens;
   cudaError_t e;

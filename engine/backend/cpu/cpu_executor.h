@@ -22,6 +22,7 @@ class CpuExecutor final : public ModelExecutor {
 
   const ModelConfig& config() const override { return model_->config; }
   const KvCacheShape& kv_shape() const override { return kv_.shape(); }
+  using ModelExecutor::forward;
   Status forward(std::span<const SequenceStep> batch, std::vector<float>& logits) override;
   Status copy_page(int32_t src, int32_t dst, int32_t num_slots) override;
 

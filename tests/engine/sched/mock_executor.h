@@ -21,6 +21,7 @@ class MockExecutor : public ModelExecutor {
 
   const ModelConfig& config() const override { return config_; }
   const KvCacheShape& kv_shape() const override { return shape_; }
+  using ModelExecutor::forward;
   Status forward(std::span<const SequenceStep> batch, std::vector<float>& logits) override;
   Status copy_page(int32_t src, int32_t dst, int32_t num_slots) override;
 

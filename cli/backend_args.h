@@ -1,0 +1,27 @@
+// The options every command that runs a model shares to choose where it runs:
+//   --backend auto|cpu|cuda   (default auto: the GPU when this build has CUDA and one answers)
+//   --device N                (GPU index)
+//   --gpu-kv-mib N            (cuda: KV pool cap; default 90% of the memory left)
+//   --baseline-attention      (cuda: no shared-prefix reads; the comparison plan)
+#pragma once
+
+#include <memory>
+
+#include "cli/args.h"
+#include "engine/backend/cpu/cpu_executor.h"
+#include "engine/backend/cuda_backend.h"
+#include "engine/engine.h"
+
+namespace stemma::cli {
+
+inline constexpr const char* kBackendFlag = "baseline-attention";
+
+// Fills the backend fields of `opts` from the arguments.
+Status apply_backend_args(const Args& args, EngineOptions* opts);
+
+// An executor for commands that drive one directly (bench): CPU with `threads`, or CUDA.
+Result<std::unique_ptr<ModelExecutor>> open_executor(const Args& args,
+                                                     std::shared_ptr<const LoadedModel> model,
+                                                     KvCacheShape kv, int threads);
+
+}  // namespace stemma::cli
