@@ -1,11 +1,14 @@
 // Tokenizer commands:
-//   stemma tokenize --model PATH --text T [--no-special] [--plain-special]   -> {"ids": [...]}
+//   stemma tokenize --model PATH (--text T | --text-file FILE|-) [--no-special]
+//                   [--plain-special]                                        -> {"ids": [...]}
 //   stemma detokenize --model PATH --tokens 1,2,3 [--skip-special]           -> {"text": "..."}
-//   stemma chat-format --model PATH --messages FILE.json [--add-generation-prompt]
-//                      [--tools FILE.json] [--template FILE.jinja|chatml|llama3|mistral]
-//                                                                           -> the prompt
+//   stemma chat-format --model PATH --messages FILE.json|- [--add-generation-prompt]
+//                      [--tools FILE.json] [--documents FILE.json] [--vars FILE.json]
+//                      [--template FILE.jinja|chatml|llama3|mistral]         -> the prompt
 // PATH: a .gguf file (its tokenizer.ggml.* metadata, through the model loader), or a folder /
-// tokenizer.json file (HF layout; read without loading any weights).
+// tokenizer.json file (HF layout; read without loading any weights). "-" reads standard
+// input. Input files and standard input are bounded (kMaxInputBytes): more is an error that
+// says so, never a partial read.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,12 +33,38 @@ Result<TokenizerSpec> load_spec(const std::string& path) {
   return load_hf_tokenizer(path);
 }
 
+constexpr size_t kMaxInputBytes = size_t{64} << 20;
+
+// The whole of `path` ("-": standard input), at most kMaxInputBytes.
 Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot open " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return IoError("cannot open " + path);
+    in = &file;
+  }
+  std::string out;
+  char buf[1 << 16];
+  while (*in) {
+    in->read(buf, sizeof buf);
+    out.append(buf, static_cast<size_t>(in->gcount()));
+    if (out.size() > kMaxInputBytes) {
+      return InvalidArgument((path == "-" ? std::string("standard input") : path) + " is over " +
+                             std::to_string(kMaxInputBytes) + " bytes (the input limit)");
+    }
+  }
+  if (in->bad()) return IoError("reading " + path + " failed");
+  return out;
+}
+
+Result<nlohmann::ordered_json> read_json(const std::string& path, const char* what) {
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_text(path));
+  try {
+    return nlohmann::ordered_json::parse(text);
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string(what) + " (" + path + "): " + e.what());
+  }
 }
 
 Result<std::unique_ptr<Tokenizer>> open_tokenizer(const Args& args) {
@@ -45,7 +74,10 @@ Result<std::unique_ptr<Tokenizer>> open_tokenizer(const Args& args) {
 }
 
 int run_tokenize(const Args& args) {
-  auto text = args.require("text");
+  if (args.has("text") == args.has("text-file")) {
+    return fail(InvalidArgument("tokenize needs exactly one of --text and --text-file"));
+  }
+  auto text = args.has("text") ? args.require("text") : read_text(*args.get("text-file"));
   if (!text.ok()) return fail(text.status());
   auto tok = open_tokenizer(args);
   if (!tok.ok()) return fail(tok.status());
@@ -106,21 +138,23 @@ int run_chat_format(const Args& args) {
     auto tmpl = pick_template(args, *spec);
     if (!tmpl.ok()) return fail(tmpl.status());
     ChatTemplateInputs in;
-    auto messages = read_text(*messages_path);
+    auto messages = read_json(*messages_path, "--messages");
     if (!messages.ok()) return fail(messages.status());
-    in.messages = nlohmann::ordered_json::parse(*messages);
-    if (auto tools_path = args.get("tools")) {
-      auto tools = read_text(*tools_path);
-      if (!tools.ok()) return fail(tools.status());
-      in.tools = nlohmann::ordered_json::parse(*tools);
+    in.messages = std::move(*messages);
+    for (auto [flag, dest] : {std::pair<const char*, nlohmann::ordered_json*>{"tools", &in.tools},
+                              {"documents", &in.documents},
+                              {"vars", &in.extra}}) {
+      if (auto file = args.get(flag)) {
+        auto j = read_json(*file, flag);
+        if (!j.ok()) return fail(j.status());
+        *dest = std::move(*j);
+      }
     }
+    if (!in.extra.is_object()) return fail(InvalidArgument("--vars must hold a JSON object"));
     in.add_generation_prompt = args.has("add-generation-prompt");
-    auto token_text = [&](int32_t id) {
-      return id >= 0 && id < static_cast<int32_t>(spec->tokens.size()) ? spec->tokens[id]
-                                                                       : std::string();
-    };
-    in.bos_token = token_text(spec->bos_id);
-    in.eos_token = token_text(spec->eos_id);
+    // The special tokens transformers would pass (bos_token, eos_token, unk_token, ...): only
+    // those the tokenizer has.
+    in.special_tokens = special_tokens_for_template(*spec);
     auto prompt = tmpl->render(in);
     if (!prompt.ok()) return fail(prompt.status());
     std::cout << *prompt;

@@ -1,6 +1,8 @@
 // Finds added tokens (special and user-defined) in text: at each position the longest token
-// that starts there wins, scanning left to right (HF's leftmost-longest splitting). A byte trie
-// plus a first-byte filter keeps this linear in practice.
+// that starts there wins, scanning left to right (HF's leftmost-longest splitting), with HF's
+// per-token flags: single_word (only between non-word characters), lstrip / rstrip (the match
+// takes the white space on its left / right). A byte trie plus a first-byte filter keeps this
+// linear in practice.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +13,14 @@
 
 namespace stemma {
 
+struct AddedTokenFlags {
+  bool lstrip = false, rstrip = false, single_word = false;
+};
+
 class AddedTokenMatcher {
  public:
-  void add(std::string_view content, int32_t id);
+  using Flags = AddedTokenFlags;
+  void add(std::string_view content, int32_t id, Flags flags = Flags());
   bool empty() const { return nodes_.size() <= 1; }
 
   struct Section {
@@ -27,6 +34,7 @@ class AddedTokenMatcher {
   struct Node {
     std::unordered_map<uint8_t, int32_t> children;
     int32_t token = -1;
+    Flags flags;
   };
   std::vector<Node> nodes_{Node{}};
   bool first_byte_[256] = {};

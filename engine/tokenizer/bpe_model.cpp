@@ -15,11 +15,27 @@ BpeModel::BpeModel(Options options, std::unordered_map<std::string_view, int32_t
 }
 
 void BpeModel::initial_symbols(std::string_view word, std::vector<int32_t>* symbols) const {
+  // A character (or, byte-level, a byte) with no token: byte fallback, else the unknown token
+  // (consecutive ones fused when fuse_unk), else nothing (HF drops it).
+  bool last_unk = false;
+  auto unknown = [&] {
+    if (options_.unk_id < 0) return;
+    if (options_.fuse_unk && last_unk) return;
+    symbols->push_back(options_.unk_id);
+    last_unk = true;
+  };
   if (options_.byte_level) {
-    for (char c : word) symbols->push_back(byte_ids_[static_cast<uint8_t>(c)]);
+    for (char c : word) {
+      const int32_t id = byte_ids_[static_cast<uint8_t>(c)];
+      if (id >= 0) {
+        symbols->push_back(id);
+        last_unk = false;
+      } else {
+        unknown();
+      }
+    }
     return;
   }
-  bool last_unk = false;
   for (size_t pos = 0; pos < word.size();) {
     size_t len = 0;
     utf8::decode(word, pos, &len);
@@ -37,9 +53,8 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<int32_t>* symb
           symbols->push_back(byte_ids_[static_cast<uint8_t>(word[pos + i])]);
         }
         last_unk = false;
-      } else if (!(options_.fuse_unk && last_unk)) {
-        symbols->push_back(options_.unk_id);
-        last_unk = true;
+      } else {
+        unknown();
       }
     }
     pos += len;

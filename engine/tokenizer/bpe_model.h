@@ -15,16 +15,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/tokenizer/token_model.h"
+
 namespace stemma {
 
-class BpeModel {
+class BpeModel : public TokenModel {
  public:
   struct Options {
     bool byte_level = false;     // symbols are bytes mapped through GPT-2's byte map
     bool byte_fallback = false;  // unknown characters become <0xXX> tokens
     bool ignore_merges = false;  // a word that is itself a token is emitted whole (Llama 3)
     bool fuse_unk = false;       // consecutive <unk> symbols become one
-    int32_t unk_id = -1;
+    int32_t unk_id = -1;         // -1: characters with no token are dropped (as HF does)
   };
 
   BpeModel(Options options, std::unordered_map<std::string_view, int32_t> vocab,
@@ -33,7 +35,7 @@ class BpeModel {
 
   // Appends the ids of `word`. Byte-level: `word` is raw bytes. Otherwise `word` is text (the
   // SentencePiece "▁" already in place).
-  void encode_word(std::string_view word, std::vector<int32_t>* out) const;
+  void encode_word(std::string_view word, std::vector<int32_t>* out) const override;
 
   static uint64_t pair_key(int32_t a, int32_t b) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);

@@ -1,192 +1,254 @@
+// Every splitting step finds segments (matches of its pattern and the gaps between them), then
+// keeps, drops or merges them by its behavior, exactly as HF's NormalizedString::split does.
 #include "engine/tokenizer/pre_tokenizer.h"
 
-#include <re2/re2.h>
-
+#include "engine/tokenizer/unicode.h"
 #include "engine/tokenizer/utf8.h"
 
 namespace stemma {
 namespace {
 
-// Unicode White_Space (what \s means in Oniguruma, HF tokenizers' regex engine), written for
-// use inside a character class.
-constexpr std::string_view kWhiteSpaceMembers =
-    "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
-    "\\x{205F}\\x{3000}";
+using Segment = RegexSplitter::Segment;
 
-constexpr std::string_view kSpaceIdiom = "\\s+(?!\\S)|\\s+";
-
-bool is_white_space(char32_t c) {
-  return c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r' || c == ' ' || c == 0x85 ||
-         c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
+// Each occurrence of a literal (non-overlapping, left to right) is one match.
+void literal_matches(std::string_view text, std::string_view pattern, std::vector<Segment>* out) {
+  size_t prev = 0;
+  if (!pattern.empty()) {
+    for (size_t hit = text.find(pattern); hit != std::string_view::npos;
+         hit = text.find(pattern, hit + pattern.size())) {
+      if (hit > prev) out->push_back({prev, hit, false});
+      out->push_back({hit, hit + pattern.size(), true});
+      prev = hit + pattern.size();
+    }
+  }
+  if (prev < text.size()) out->push_back({prev, text.size(), false});
 }
 
-bool all_white_space(std::string_view text, size_t start, size_t end) {
-  for (size_t p = start; p < end;) {
+// Each character for which `pred` holds is one match; the runs between are gaps.
+template <typename Pred>
+void char_matches(std::string_view text, Pred&& pred, std::vector<Segment>* out) {
+  size_t prev = 0;
+  for (size_t pos = 0; pos < text.size();) {
     size_t len = 0;
-    if (!is_white_space(utf8::decode(text, p, &len))) return false;
-    p += len;
+    const char32_t c = utf8::decode(text, pos, &len);
+    if (pred(c)) {
+      if (pos > prev) out->push_back({prev, pos, false});
+      out->push_back({pos, pos + len, true});
+      prev = pos + len;
+    }
+    pos += len;
   }
-  return true;
+  if (prev < text.size()) out->push_back({prev, text.size(), false});
+}
+
+// HF's SplitDelimiterBehavior over the segments: (begin, end, remove) spans.
+void apply_behavior(std::vector<Segment>& segs, SplitBehavior behavior, bool invert,
+                    std::vector<Segment>* spans) {
+  if (invert) {
+    for (auto& s : segs) s.match = !s.match;
+  }
+  switch (behavior) {
+    case SplitBehavior::kIsolated:
+      for (const auto& s : segs) spans->push_back({s.begin, s.end, false});
+      return;
+    case SplitBehavior::kRemoved:
+      for (const auto& s : segs) spans->push_back({s.begin, s.end, s.match});
+      return;
+    case SplitBehavior::kContiguous: {
+      bool previous = false;
+      for (const auto& s : segs) {
+        if (s.match == previous && !spans->empty()) {
+          spans->back().end = s.end;
+        } else {
+          spans->push_back({s.begin, s.end, false});
+        }
+        previous = s.match;
+      }
+      return;
+    }
+    case SplitBehavior::kMergedWithPrevious: {
+      bool previous = false;
+      for (const auto& s : segs) {
+        if (s.match && !previous && !spans->empty()) {
+          spans->back().end = s.end;
+        } else {
+          spans->push_back({s.begin, s.end, false});
+        }
+        previous = s.match;
+      }
+      return;
+    }
+    case SplitBehavior::kMergedWithNext: {
+      bool previous = false;
+      std::vector<Segment> rev;
+      for (auto it = segs.rbegin(); it != segs.rend(); ++it) {
+        if (it->match && !previous && !rev.empty()) {
+          rev.back().begin = it->begin;
+        } else {
+          rev.push_back({it->begin, it->end, false});
+        }
+        previous = it->match;
+      }
+      spans->insert(spans->end(), rev.rbegin(), rev.rend());
+      return;
+    }
+  }
+}
+
+bool is_bert_punctuation(char32_t c) {
+  return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
+         (c >= 123 && c <= 126) || unicode::is_punctuation(c);
 }
 
 }  // namespace
 
-std::string pre_tokenizer_regex_for(std::string_view name) {
-  if (name == "gpt2" || name == "gpt-2" || name == "default" || name == "starcoder" ||
-      name == "smollm") {
-    return "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+PreTokenizer::~PreTokenizer() = default;
+
+Result<std::unique_ptr<PreTokenizer>> PreTokenizer::create(
+    const std::vector<PreTokenizerSpec>& steps) {
+  std::unique_ptr<PreTokenizer> p(new PreTokenizer());
+  for (const auto& spec : steps) {
+    if (p->byte_level_ && spec.kind != PreTokenizerSpec::Kind::kByteLevel) {
+      // After ByteLevel, HF's later steps see GPT-2's byte characters, not text.
+      return Unsupported("pre-tokenizer step after ByteLevel (a Sequence must end with it)");
+    }
+    Step step{spec, nullptr};
+    using K = PreTokenizerSpec::Kind;
+    if (spec.kind == K::kSplit && spec.regex) {
+      STEMMA_ASSIGN_OR_RETURN(step.regex, RegexSplitter::create(spec.pattern));
+    } else if (spec.kind == K::kWhitespace) {
+      STEMMA_ASSIGN_OR_RETURN(step.regex, RegexSplitter::create("\\w+|[^\\w\\s]+"));
+    } else if (spec.kind == K::kByteLevel) {
+      p->byte_level_ = true;
+      if (spec.use_regex) {
+        STEMMA_ASSIGN_OR_RETURN(step.regex, RegexSplitter::create(pre_tokenizer_regex_for("gpt2")));
+      }
+    }
+    p->steps_.push_back(std::move(step));
   }
-  if (name == "llama-bpe" || name == "llama3" || name == "llama-v3" || name == "smaug-bpe") {
-    return "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
-           "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-  }
-  if (name == "qwen2" || name == "deepseek-r1-qwen") {
-    return "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
-           "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-  }
-  return "";
+  return p;
 }
 
-Result<std::string> translate_regex_for_re2(const std::string& pattern, bool* space_group) {
-  *space_group = false;
-  std::string src = pattern;
-  const size_t idiom = src.find(kSpaceIdiom);
-  if (idiom != std::string::npos) {
-    if (idiom + kSpaceIdiom.size() != src.size() || idiom == 0 || src[idiom - 1] != '|') {
-      return Unsupported(
-          "pre-tokenizer regex: `\\s+(?!\\S)|\\s+` is supported only as the last "
-          "alternative of the pattern: " +
-          pattern);
+void PreTokenizer::run_step(const Step& step, const std::vector<Piece>& in, std::vector<Piece>* out,
+                            std::deque<std::string>* storage) const {
+  using K = PreTokenizerSpec::Kind;
+  const PreTokenizerSpec& s = step.spec;
+  std::vector<Segment> segs, spans;
+  auto emit = [&](const Piece& piece, SplitBehavior behavior, bool invert) {
+    spans.clear();
+    apply_behavior(segs, behavior, invert, &spans);
+    for (const auto& sp : spans) {
+      if (sp.match || sp.end == sp.begin) continue;  // removed, or empty
+      out->push_back(
+          {piece.text.substr(sp.begin, sp.end - sp.begin), piece.at_input_start && sp.begin == 0});
     }
-    *space_group = true;
-  }
-  std::string out;
-  bool in_class = false;
-  for (size_t i = 0; i < src.size(); ++i) {
-    if (*space_group && i == idiom) {
-      out += "([";
-      out += kWhiteSpaceMembers;
-      out += "]+)";
-      break;
-    }
-    const char c = src[i];
-    if (c == '\\' && i + 1 < src.size()) {
-      const char n = src[i + 1];
-      if (n == 's' || n == 'S') {
-        if (in_class) {
-          if (n == 'S') return Unsupported("pre-tokenizer regex: \\S inside a class: " + pattern);
-          out += kWhiteSpaceMembers;
+  };
+  for (const Piece& piece : in) {
+    segs.clear();
+    switch (s.kind) {
+      case K::kSplit:
+        if (step.regex) {
+          step.regex->find_matches(piece.text, &segs);
         } else {
-          out += n == 's' ? "[" : "[^";
-          out += kWhiteSpaceMembers;
-          out += "]";
+          literal_matches(piece.text, s.pattern, &segs);
         }
-      } else {
-        out += c;
-        out += n;
-      }
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      out += c;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      out += c;
-      if (i + 1 < src.size() && src[i + 1] == '^') out += src[++i];
-      if (i + 1 < src.size() && src[i + 1] == ']') out += src[++i];  // literal ] first
-      continue;
-    }
-    if (c == '(') {
-      if (i + 2 < src.size() && src[i + 1] == '?' &&
-          (src[i + 2] == '=' || src[i + 2] == '!' || src[i + 2] == '<')) {
-        return Unsupported("pre-tokenizer regex: lookaround `" + src.substr(i, 3) + "` at offset " +
-                           std::to_string(i) + " (re2 has none): " + pattern);
-      }
-      // Plain groups become non-capturing so group 1 is only ever the space idiom.
-      out += (i + 1 < src.size() && src[i + 1] == '?') ? "(" : "(?:";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-std::string strip_space_group(const std::string& translated) {
-  const size_t p = translated.rfind("|([");
-  return p == std::string::npos ? translated : translated.substr(0, p);
-}
-
-Result<std::unique_ptr<RegexSplitter>> RegexSplitter::create(const std::string& pattern) {
-  bool space_group = false;
-  STEMMA_ASSIGN_OR_RETURN(std::string translated, translate_regex_for_re2(pattern, &space_group));
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingUTF8);
-  options.set_log_errors(false);
-  auto re = std::make_unique<re2::RE2>(translated, options);
-  if (!re->ok()) {
-    return InvalidArgument("pre-tokenizer regex does not compile (" + re->error() +
-                           "): " + pattern);
-  }
-  std::unique_ptr<RegexSplitter> splitter(new RegexSplitter());
-  splitter->re_ = std::move(re);
-  if (space_group) {
-    auto prefix = std::make_unique<re2::RE2>(strip_space_group(translated), options);
-    if (!prefix->ok()) {
-      return InvalidArgument("pre-tokenizer regex does not compile (" + prefix->error() +
-                             "): " + pattern);
-    }
-    splitter->prefix_re_ = std::move(prefix);
-  }
-  return splitter;
-}
-
-RegexSplitter::~RegexSplitter() = default;
-
-void RegexSplitter::split(std::string_view text, std::vector<std::string_view>* pieces) const {
-  re2::StringPiece input(text.data(), text.size());
-  re2::StringPiece match;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    // Only the overall match is asked for: re2 then runs its DFAs, never the slower
-    // submatch engines.
-    if (!re_->Match(input, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
-      pieces->push_back(text.substr(pos));
-      return;
-    }
-    size_t start = static_cast<size_t>(match.data() - text.data());
-    size_t end = start + match.size();
-    if (prefix_re_ && end < text.size() && match.size() > 1 && all_white_space(text, start, end)) {
-      size_t len = 0;
-      const char32_t next = utf8::decode(text, end, &len);
-      re2::StringPiece ignored;
-      if (!is_white_space(next) &&
-          !prefix_re_->Match(input, start, text.size(), RE2::ANCHOR_START, &ignored, 1)) {
-        // `\s+(?!\S)`: a whitespace run followed by a non-space leaves its last character to
-        // the next piece (when the run is one character, the plain `\s+` keeps it).
-        size_t last = start;
-        for (size_t p = start; p < end;) {
-          last = p;
-          utf8::decode(text, p, &len);
-          p += len;
+        emit(piece, s.behavior, s.invert);
+        break;
+      case K::kDigits:
+        char_matches(piece.text, unicode::is_number, &segs);
+        emit(piece, s.individual_digits ? SplitBehavior::kIsolated : SplitBehavior::kContiguous,
+             false);
+        break;
+      case K::kPunctuation:
+        char_matches(piece.text, is_bert_punctuation, &segs);
+        emit(piece, s.behavior, false);
+        break;
+      case K::kWhitespace:
+        step.regex->find_matches(piece.text, &segs);
+        emit(piece, SplitBehavior::kRemoved, true);
+        break;
+      case K::kWhitespaceSplit:
+        char_matches(piece.text, unicode::is_white_space, &segs);
+        emit(piece, SplitBehavior::kRemoved, false);
+        break;
+      case K::kCharDelimiter:
+        literal_matches(piece.text, s.pattern, &segs);
+        emit(piece, SplitBehavior::kRemoved, false);
+        break;
+      case K::kBert: {
+        std::vector<Piece> words;
+        char_matches(piece.text, unicode::is_white_space, &segs);
+        spans.clear();
+        apply_behavior(segs, SplitBehavior::kRemoved, false, &spans);
+        for (const auto& sp : spans) {
+          if (sp.match || sp.end == sp.begin) continue;
+          words.push_back({piece.text.substr(sp.begin, sp.end - sp.begin),
+                           piece.at_input_start && sp.begin == 0});
         }
-        if (last > start) end = last;
+        for (const Piece& w : words) {
+          segs.clear();
+          char_matches(w.text, is_bert_punctuation, &segs);
+          emit(w, SplitBehavior::kIsolated, false);
+        }
+        break;
+      }
+      case K::kMetaspace: {
+        std::string t;
+        t.reserve(piece.text.size() + 3);
+        for (char c : piece.text) {
+          if (c == ' ') {
+            t += s.replacement;
+          } else {
+            t.push_back(c);
+          }
+        }
+        const bool starts = t.compare(0, s.replacement.size(), s.replacement) == 0;
+        if (!starts && (s.prepend_scheme == PrependScheme::kAlways ||
+                        (s.prepend_scheme == PrependScheme::kFirst && piece.at_input_start))) {
+          t.insert(0, s.replacement);
+        }
+        storage->push_back(std::move(t));
+        const Piece replaced{storage->back(), piece.at_input_start};
+        if (!s.split) {
+          if (!replaced.text.empty()) out->push_back(replaced);
+          break;
+        }
+        literal_matches(replaced.text, s.replacement, &segs);
+        emit(replaced, SplitBehavior::kMergedWithNext, false);
+        break;
+      }
+      case K::kByteLevel: {
+        Piece p = piece;
+        if (s.add_prefix_space && (p.text.empty() || p.text[0] != ' ')) {
+          storage->push_back(" " + std::string(p.text));
+          p.text = storage->back();
+        }
+        if (!step.regex) {
+          if (!p.text.empty()) out->push_back(p);
+          break;
+        }
+        step.regex->find_matches(p.text, &segs);
+        emit(p, SplitBehavior::kIsolated, false);
+        break;
       }
     }
-    if (start > pos) pieces->push_back(text.substr(pos, start - pos));
-    if (end == start) {
-      // An empty match: move one character on so the loop always advances.
-      size_t len = 0;
-      utf8::decode(text, start, &len);
-      end = start + len;
-    }
-    pieces->push_back(text.substr(start, end - start));
-    pos = end;
   }
+}
+
+void PreTokenizer::split(std::string_view text, bool at_input_start, std::vector<Piece>* pieces,
+                         std::deque<std::string>* storage) const {
+  if (text.empty()) return;
+  if (steps_.empty()) {
+    pieces->push_back({text, at_input_start});
+    return;
+  }
+  std::vector<Piece> current{{text, at_input_start}}, next;
+  for (const auto& step : steps_) {
+    next.clear();
+    run_step(step, current, &next, storage);
+    current.swap(next);
+  }
+  pieces->insert(pieces->end(), current.begin(), current.end());
 }
 
 }  // namespace stemma

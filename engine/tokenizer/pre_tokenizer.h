@@ -1,51 +1,48 @@
-// Pre-tokenization: splitting text into the pieces BPE runs on, with the regexes of GPT-2,
-// Llama 3 and Qwen2 (or any HF "Split" regex of the same shape), run through re2.
-//
-// re2 has no lookahead and its \s is ASCII-only, so patterns are translated: \s becomes the
-// Unicode White_Space set (as HF's Oniguruma has it), and the idiom `\s+(?!\S)|\s+` becomes a
-// marked `(\s+)` whose match gives back its last character when a non-space follows (exactly
-// what the lookahead did). Any other lookaround is refused by name.
+// The pre-tokenizer of an HF tokenizer pipeline: a sequence of steps that split a normalized
+// section of text into the pieces the model encodes one at a time. Split (a string or regex
+// pattern, every HF behavior, invert), Digits, Punctuation, Whitespace, WhitespaceSplit,
+// BertPreTokenizer, CharDelimiterSplit, Metaspace and ByteLevel, with HF's semantics.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/common/status.h"
-
-namespace re2 {
-class RE2;
-}
+#include "engine/tokenizer/pipeline_spec.h"
+#include "engine/tokenizer/regex_splitter.h"
 
 namespace stemma {
 
-// The regex HF/llama.cpp use for a pre-tokenizer name ("gpt2", "llama-bpe", "qwen2", ...), or
-// an empty string when we know no such name.
-std::string pre_tokenizer_regex_for(std::string_view name);
-
-class RegexSplitter {
+class PreTokenizer {
  public:
-  static Result<std::unique_ptr<RegexSplitter>> create(const std::string& pattern);
-  ~RegexSplitter();
+  static Result<std::unique_ptr<PreTokenizer>> create(const std::vector<PreTokenizerSpec>& steps);
+  ~PreTokenizer();
 
-  // Appends the pieces of `text` (matches and the gaps between them, in order, none empty).
-  void split(std::string_view text, std::vector<std::string_view>* pieces) const;
+  struct Piece {
+    std::string_view text;
+    bool at_input_start;  // begins at offset 0 of the whole input (Metaspace's "first")
+  };
+  // Splits `text` into pieces (none empty), appended to `pieces`. Text that steps create (a
+  // prepended space or "▁") lives in `storage`, which must outlive the pieces.
+  void split(std::string_view text, bool at_input_start, std::vector<Piece>* pieces,
+             std::deque<std::string>* storage) const;
+
+  // A ByteLevel step is present: pieces are raw bytes the model maps through GPT-2's table.
+  bool byte_level() const { return byte_level_; }
 
  private:
-  RegexSplitter() = default;
-  std::unique_ptr<re2::RE2> re_;
-  // The pattern's alternatives before the rewritten `\s+(?!\S)|\s+` idiom, anchored: an
-  // all-whitespace match came from the idiom exactly when these do not match there (re2 is
-  // leftmost-first, like the original engines). Null when the pattern has no idiom.
-  std::unique_ptr<re2::RE2> prefix_re_;
+  PreTokenizer() = default;
+  struct Step {
+    PreTokenizerSpec spec;
+    std::unique_ptr<RegexSplitter> regex;
+  };
+  void run_step(const Step& step, const std::vector<Piece>& in, std::vector<Piece>* out,
+                std::deque<std::string>* storage) const;
+  std::vector<Step> steps_;
+  bool byte_level_ = false;
 };
-
-// The pattern translated for re2 (exposed for tests). Sets *space_group when the
-// `\s+(?!\S)|\s+` idiom was rewritten into capture group 1.
-Result<std::string> translate_regex_for_re2(const std::string& pattern, bool* space_group);
-
-// The translated pattern without its trailing `|([...]+)` idiom group (for RegexSplitter).
-std::string strip_space_group(const std::string& translated);
 
 }  // namespace stemma

@@ -1,14 +1,18 @@
 #include "engine/tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <deque>
 #include <numeric>
 
 #include "engine/tokenizer/added_token_matcher.h"
 #include "engine/tokenizer/bpe_model.h"
 #include "engine/tokenizer/byte_level.h"
+#include "engine/tokenizer/decoder.h"
+#include "engine/tokenizer/normalizer.h"
 #include "engine/tokenizer/pre_tokenizer.h"
-#include "engine/tokenizer/unicode_nfc.h"
+#include "engine/tokenizer/regex_splitter.h"
 #include "engine/tokenizer/utf8.h"
+#include "engine/tokenizer/word_models.h"
 
 namespace stemma {
 namespace {
@@ -47,12 +51,74 @@ std::string replace_all(std::string_view text, std::string_view from, std::strin
   return out;
 }
 
+// A GGUF-shaped spec (no HF pipeline) as the pipeline llama.cpp and HF give such a vocabulary.
+Status synthesize_pipeline(TokenizerSpec* s) {
+  const bool nfc = s->normalizer == "nfc" || (s->normalizer.empty() && s->pre == "qwen2");
+  if (nfc) s->normalizers.push_back({.kind = NormalizerSpec::Kind::kNfc});
+  if (s->model == "gpt2") {
+    std::string pattern = s->pre_regex;
+    if (pattern.empty()) {
+      pattern = pre_tokenizer_regex_for(s->pre.empty() ? "gpt2" : s->pre);
+      if (pattern.empty()) {
+        return Unsupported("tokenizer: unknown pre-tokenizer '" + s->pre +
+                           "' (known: gpt2, llama-bpe, qwen2)");
+      }
+    }
+    s->pre_tokenizers.push_back(
+        {.kind = PreTokenizerSpec::Kind::kSplit, .pattern = pattern, .regex = true});
+    s->pre_tokenizers.push_back({.kind = PreTokenizerSpec::Kind::kByteLevel, .use_regex = false});
+    s->decoders.push_back({.kind = DecoderSpec::Kind::kByteLevel});
+  } else {
+    if (s->add_space_prefix) {
+      s->normalizers.push_back(
+          {.kind = NormalizerSpec::Kind::kPrepend, .content = std::string(kSpaceMark)});
+    }
+    s->normalizers.push_back({.kind = NormalizerSpec::Kind::kReplace,
+                              .pattern = " ",
+                              .content = std::string(kSpaceMark)});
+    s->decoders.push_back(
+        {.kind = DecoderSpec::Kind::kReplace, .pattern = std::string(kSpaceMark), .content = " "});
+    s->decoders.push_back({.kind = DecoderSpec::Kind::kByteFallback});
+    s->decoders.push_back({.kind = DecoderSpec::Kind::kFuse});
+    if (s->add_space_prefix) {
+      s->decoders.push_back({.kind = DecoderSpec::Kind::kStrip, .content = " ", .start = 1});
+    }
+  }
+  for (size_t i = 0; i < s->tokens.size(); ++i) {
+    const int32_t type = s->token_types[i];
+    if (type == kTypeControl || type == kTypeUserDefined || type == kTypeUnknown) {
+      s->added_tokens.push_back({.id = static_cast<int32_t>(i),
+                                 .content = s->tokens[i],
+                                 .special = type != kTypeUserDefined});
+    }
+  }
+  if (s->add_bos && s->bos_id >= 0) s->post_prefix.push_back(s->bos_id);
+  if (s->add_eos && s->eos_id >= 0) s->post_suffix.push_back(s->eos_id);
+  return OkStatus();
+}
+
+// The scheduler encodes text fragments without the "▁" SentencePiece puts at a section's start:
+// a spec with add_space_prefix cleared drops HF's ways of adding it.
+void drop_space_prefix(TokenizerSpec* s) {
+  std::erase_if(s->normalizers, [](const NormalizerSpec& n) {
+    return n.kind == NormalizerSpec::Kind::kPrepend && n.content == kSpaceMark;
+  });
+  for (auto& p : s->pre_tokenizers) {
+    if (p.kind == PreTokenizerSpec::Kind::kMetaspace) p.prepend_scheme = PrependScheme::kNever;
+  }
+}
+
 }  // namespace
 
 Tokenizer::~Tokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
   std::unique_ptr<Tokenizer> t(new Tokenizer());
+  STEMMA_RETURN_IF_ERROR(t->build(std::move(spec)));
+  return t;
+}
+
+Status Tokenizer::build(TokenizerSpec spec) {
   const size_t n = spec.tokens.size();
   if (n == 0) return InvalidArgument("tokenizer: the vocabulary is empty");
   if (!spec.token_types.empty() && spec.token_types.size() != n) {
@@ -64,85 +130,183 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
                            std::to_string(n) + " tokens");
   }
   for (int32_t* id : {&spec.bos_id, &spec.eos_id, &spec.unk_id, &spec.pad_id}) {
-    if (*id >= static_cast<int32_t>(n)) {
+    if (*id >= static_cast<int32_t>(n) || *id < -1) {
       return InvalidArgument("tokenizer: special token id " + std::to_string(*id) +
-                             " is past the vocabulary (" + std::to_string(n) + " tokens)");
+                             " is outside the vocabulary (" + std::to_string(n) + " tokens)");
     }
   }
-  if (spec.model == "gpt2") {
-    t->byte_level_ = true;
-  } else if (spec.model != "llama") {
-    return Unsupported("tokenizer model '" + spec.model +
-                       "' (supported: gpt2 = byte-level BPE, llama = SentencePiece BPE)");
+  const std::string m = spec.model;  // a copy: spec is moved into spec_ below
+  const bool is_bpe = m == "gpt2" || m == "llama";
+  if (!is_bpe && !(spec.hf_pipeline && (m == "wordpiece" || m == "unigram" || m == "wordlevel"))) {
+    return Unsupported("tokenizer model '" + m +
+                       "' (supported: gpt2 = byte-level BPE, llama = SentencePiece BPE; from "
+                       "tokenizer.json also wordpiece, unigram, wordlevel)");
   }
   if (spec.token_types.empty()) spec.token_types.assign(n, 1);
-  t->spec_ = std::move(spec);
-  const TokenizerSpec& s = t->spec_;
+  for (const auto& a : spec.added_tokens) {
+    if (a.id < 0 || a.id >= static_cast<int32_t>(n)) {
+      return InvalidArgument("tokenizer: added token '" + a.content + "' has id " +
+                             std::to_string(a.id) + ", outside the vocabulary");
+    }
+  }
+  for (const auto* ids : {&spec.post_prefix, &spec.post_suffix}) {
+    for (int32_t id : *ids) {
+      if (id < 0 || id >= static_cast<int32_t>(n)) {
+        return InvalidArgument("tokenizer: post-processor token id " + std::to_string(id) +
+                               " is outside the vocabulary");
+      }
+    }
+  }
+  if (!spec.hf_pipeline) {
+    spec.normalizers.clear();
+    spec.pre_tokenizers.clear();
+    spec.decoders.clear();
+    spec.added_tokens.clear();
+    spec.post_prefix.clear();
+    spec.post_suffix.clear();
+    spec.has_decoder = true;
+    spec.fuse_unk = m == "llama";
+    STEMMA_RETURN_IF_ERROR(synthesize_pipeline(&spec));
+  } else if (!spec.add_space_prefix) {
+    drop_space_prefix(&spec);
+  }
+  spec_ = std::move(spec);
+  const TokenizerSpec& s = spec_;
 
-  // Vocabulary: normal tokens are what BPE may produce; added tokens are split out before.
+  STEMMA_ASSIGN_OR_RETURN(normalizer_, Normalizer::create(s.normalizers));
+  STEMMA_ASSIGN_OR_RETURN(pre_tokenizer_, PreTokenizer::create(s.pre_tokenizers));
+  STEMMA_ASSIGN_OR_RETURN(decoder_, Decoder::create(s.decoders, s.has_decoder));
+  byte_level_ = pre_tokenizer_->byte_level() || (!s.hf_pipeline && m == "gpt2");
+  if (s.hf_pipeline && m == "gpt2" && !byte_level_) {
+    return Unsupported("tokenizer: byte-level BPE without a ByteLevel pre-tokenizer");
+  }
+  prefix_ids_ = s.post_prefix;
+  suffix_ids_ = s.post_suffix;
+
+  // Added tokens: matched on the raw text, or (normalized = true) on normalized text against
+  // their normalized content.
+  added_all_ = std::make_unique<AddedTokenMatcher>();
+  added_plain_ = std::make_unique<AddedTokenMatcher>();
+  normalized_all_ = std::make_unique<AddedTokenMatcher>();
+  normalized_plain_ = std::make_unique<AddedTokenMatcher>();
+  for (const auto& a : s.added_tokens) {
+    const AddedTokenMatcher::Flags flags{a.lstrip, a.rstrip, a.single_word};
+    if (a.normalized && !normalizer_->empty()) {
+      const std::string content = normalizer_->apply(a.content);
+      normalized_all_->add(content, a.id, flags);
+      if (!a.special) normalized_plain_->add(content, a.id, flags);
+    } else {
+      added_all_->add(a.content, a.id, flags);
+      if (!a.special) added_plain_->add(a.content, a.id, flags);
+    }
+  }
+
+  // The model's vocabulary: HF specs say which ids it has; GGUF specs: every id that is not an
+  // added token (user-defined ones are in both, as llama.cpp has them).
+  const bool word_model = m == "wordpiece" || m == "wordlevel" || m == "unigram";
+  std::vector<std::string> model_vocab(word_model ? n : 0);
   std::unordered_map<std::string_view, int32_t> bpe_vocab;
-  t->added_all_ = std::make_unique<AddedTokenMatcher>();
-  t->added_plain_ = std::make_unique<AddedTokenMatcher>();
-  t->byte_token_value_.assign(n, 0);
+  if (!word_model) bpe_vocab.reserve(n);
+  token_ids_.reserve(n);
+  byte_token_value_.assign(n, 0);
   int32_t byte_ids[256];
   std::fill(std::begin(byte_ids), std::end(byte_ids), -1);
   for (size_t i = 0; i < n; ++i) {
     const auto id = static_cast<int32_t>(i);
     const std::string& tok = s.tokens[i];
-    t->token_ids_.emplace(tok, id);
+    token_ids_.emplace(tok, id);
     const int32_t type = s.token_types[i];
-    if (type == kTypeControl || type == kTypeUserDefined || type == kTypeUnknown) {
-      t->added_all_->add(tok, id);
-      if (type == kTypeUserDefined) t->added_plain_->add(tok, id);
+    const bool in_model = s.hf_pipeline ? (i < s.in_model_vocab.size() && s.in_model_vocab[i])
+                                        : (type != kTypeControl && type != kTypeUnknown);
+    const int b = byte_level_ ? -1 : parse_byte_token(tok);
+    if (b >= 0 && (type == kTypeByte || (s.hf_pipeline && in_model))) {
+      byte_token_value_[i] = static_cast<uint8_t>(b);
+      if (byte_ids[b] < 0) byte_ids[b] = id;
+      if (!s.hf_pipeline) continue;  // GGUF byte tokens are not merged
+    } else if (type == kTypeByte && !byte_level_) {
+      return CorruptData("tokenizer: byte token " + std::to_string(i) + " '" + tok +
+                         "' is not of the form <0xXX>");
     }
-    if (!t->byte_level_ && type == kTypeByte) {
-      const int b = parse_byte_token(tok);
-      if (b < 0)
-        return CorruptData("tokenizer: byte token " + std::to_string(i) + " '" + tok +
-                           "' is not of the form <0xXX>");
-      byte_ids[b] = id;
-      t->byte_token_value_[i] = static_cast<uint8_t>(b);
-      continue;
+    if (!in_model) continue;
+    if (word_model) {
+      model_vocab[i] = tok;
+    } else {
+      bpe_vocab.emplace(tok, id);
     }
-    if (type == kTypeControl || type == kTypeUnknown) continue;
-    bpe_vocab.emplace(tok, id);
   }
-  if (t->byte_level_) {
+
+  if (m == "wordpiece") {
+    STEMMA_ASSIGN_OR_RETURN(
+        model_, WordPieceModel::create(model_vocab, s.unk_token, s.continuing_subword_prefix,
+                                       s.max_input_chars_per_word));
+    return OkStatus();
+  }
+  if (m == "wordlevel") {
+    STEMMA_ASSIGN_OR_RETURN(model_, WordLevelModel::create(model_vocab, s.unk_token));
+    return OkStatus();
+  }
+  if (m == "unigram") {
+    std::vector<double> scores = s.unigram_scores;
+    scores.resize(n, 0.0);
+    STEMMA_ASSIGN_OR_RETURN(model_,
+                            UnigramModel::create(model_vocab, scores, s.unk_id, s.byte_fallback));
+    return OkStatus();
+  }
+
+  if (byte_level_) {
+    std::fill(std::begin(byte_ids), std::end(byte_ids), -1);
     for (int b = 0; b < 256; ++b) {
       auto it = bpe_vocab.find(byte_level::encode_byte(static_cast<uint8_t>(b)));
-      if (it == bpe_vocab.end()) {
+      if (it != bpe_vocab.end()) {
+        byte_ids[b] = it->second;
+      } else if (!s.hf_pipeline) {
         return CorruptData("tokenizer: byte-level vocabulary has no token for byte " +
                            std::to_string(b) + " ('" +
                            byte_level::encode_byte(static_cast<uint8_t>(b)) + "')");
       }
-      byte_ids[b] = it->second;
     }
   }
 
-  // Merges: explicit "a b" pairs ranked by position, or (SentencePiece without merges) every
-  // split of a token into two tokens, ranked by the token's score.
+  // Merges: explicit pairs ranked by position, or (SentencePiece without merges) every split of
+  // a token into two tokens, ranked by the token's score.
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges;
-  if (!s.merges.empty()) {
+  std::string joined;
+  auto add_merge = [&](std::string_view a, std::string_view b, int32_t rank) {
+    auto ia = bpe_vocab.find(a);
+    auto ib = bpe_vocab.find(b);
+    if (ia == bpe_vocab.end() || ib == bpe_vocab.end()) return false;
+    joined.assign(a);
+    joined.append(b);
+    auto merged = bpe_vocab.find(joined);
+    if (merged == bpe_vocab.end()) return false;
+    merges.emplace(BpeModel::pair_key(ia->second, ib->second),
+                   std::make_pair(rank, merged->second));
+    return true;
+  };
+  if (!s.merge_pairs.empty()) {
+    merges.reserve(s.merge_pairs.size());
+    for (size_t r = 0; r < s.merge_pairs.size(); ++r) {
+      const auto& [a, b] = s.merge_pairs[r];
+      if (!add_merge(a, b, static_cast<int32_t>(r))) {
+        return CorruptData("tokenizer: merge " + std::to_string(r) + " ['" + a + "', '" + b +
+                           "'] does not name two tokens whose concatenation is a token");
+      }
+    }
+  } else if (!s.merges.empty()) {
     merges.reserve(s.merges.size());
     for (size_t r = 0; r < s.merges.size(); ++r) {
-      const std::string& m = s.merges[r];
+      const std::string& mg = s.merges[r];
       bool found = false;
-      for (size_t sp = m.find(' '); sp != std::string::npos && !found; sp = m.find(' ', sp + 1)) {
-        auto a = bpe_vocab.find(std::string_view(m).substr(0, sp));
-        auto b = bpe_vocab.find(std::string_view(m).substr(sp + 1));
-        if (a == bpe_vocab.end() || b == bpe_vocab.end()) continue;
-        auto merged = bpe_vocab.find(m.substr(0, sp) + m.substr(sp + 1));
-        if (merged == bpe_vocab.end()) continue;
-        merges.emplace(BpeModel::pair_key(a->second, b->second),
-                       std::make_pair(static_cast<int32_t>(r), merged->second));
-        found = true;
+      for (size_t sp = mg.find(' '); sp != std::string::npos && !found; sp = mg.find(' ', sp + 1)) {
+        found = add_merge(std::string_view(mg).substr(0, sp), std::string_view(mg).substr(sp + 1),
+                          static_cast<int32_t>(r));
       }
       if (!found) {
-        return CorruptData("tokenizer: merge " + std::to_string(r) + " '" + m +
+        return CorruptData("tokenizer: merge " + std::to_string(r) + " '" + mg +
                            "' does not name two tokens whose concatenation is a token");
       }
     }
-  } else if (!t->byte_level_ && !s.scores.empty()) {
+  } else if (!byte_level_ && !s.scores.empty()) {
     std::vector<int32_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
@@ -160,73 +324,68 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
                        std::make_pair(static_cast<int32_t>(r), id));
       }
     }
-  } else {
-    return InvalidArgument(std::string("tokenizer: the ") +
-                           (t->byte_level_ ? "byte-level BPE" : "SentencePiece") +
-                           " vocabulary has no merges" + (t->byte_level_ ? "" : " and no scores") +
-                           " (cannot tokenize)");
+  } else if (!s.hf_pipeline) {
+    return InvalidArgument(
+        std::string("tokenizer: the ") + (byte_level_ ? "byte-level BPE" : "SentencePiece") +
+        " vocabulary has no merges" + (byte_level_ ? "" : " and no scores") + " (cannot tokenize)");
   }
 
   BpeModel::Options bpe;
-  bpe.byte_level = t->byte_level_;
-  bpe.byte_fallback = !t->byte_level_ && byte_ids[0] >= 0;
-  bpe.fuse_unk = !t->byte_level_;
+  bpe.byte_level = byte_level_;
+  bpe.byte_fallback = !byte_level_ && (s.hf_pipeline ? s.byte_fallback : byte_ids[0] >= 0);
+  bpe.fuse_unk = s.fuse_unk;
   bpe.unk_id = s.unk_id;
-  if (t->byte_level_) {
-    std::string pattern = s.pre_regex;
-    if (pattern.empty()) {
-      pattern = pre_tokenizer_regex_for(s.pre.empty() ? "gpt2" : s.pre);
-      if (pattern.empty()) {
-        return Unsupported("tokenizer: unknown pre-tokenizer '" + s.pre +
-                           "' (known: gpt2, llama-bpe, qwen2)");
-      }
-    }
-    STEMMA_ASSIGN_OR_RETURN(t->splitter_, RegexSplitter::create(pattern));
-    bpe.ignore_merges =
-        s.ignore_merges >= 0 ? s.ignore_merges == 1 : (s.pre == "llama-bpe" || s.pre == "llama3");
-    t->nfc_ = s.normalizer == "nfc" || (s.normalizer.empty() && s.pre == "qwen2");
-  } else {
-    bpe.ignore_merges = s.ignore_merges == 1;
-    t->nfc_ = s.normalizer == "nfc";
-  }
-  t->bpe_ = std::make_unique<BpeModel>(bpe, std::move(bpe_vocab), std::move(merges), byte_ids);
-  return t;
+  bpe.ignore_merges = s.ignore_merges >= 0
+                          ? s.ignore_merges == 1
+                          : (byte_level_ && (s.pre == "llama-bpe" || s.pre == "llama3"));
+  model_ = std::make_unique<BpeModel>(bpe, std::move(bpe_vocab), std::move(merges), byte_ids);
+  return OkStatus();
 }
 
-void Tokenizer::encode_section(std::string_view text, std::vector<int32_t>* out) const {
+void Tokenizer::encode_section(std::string_view text, bool at_input_start, bool parse_special,
+                               std::vector<int32_t>* out) const {
   std::string normalized;
-  if (nfc_) {
-    normalized = nfc_normalize(text);
+  if (!normalizer_->empty()) {
+    normalized = normalizer_->apply(text);
     text = normalized;
   }
-  if (byte_level_) {
-    std::vector<std::string_view> pieces;
-    splitter_->split(text, &pieces);
-    for (std::string_view p : pieces) bpe_->encode_word(p, out);
-    return;
+  thread_local std::vector<PreTokenizer::Piece> pieces;
+  thread_local std::deque<std::string> storage;
+  std::vector<AddedTokenMatcher::Section> local_sections;
+  const AddedTokenMatcher& matcher = parse_special ? *normalized_all_ : *normalized_plain_;
+  if (matcher.empty()) {
+    local_sections.push_back({text, -1});
+  } else {
+    matcher.split(text, &local_sections);
   }
-  // SentencePiece: spaces become "▁", and (HF's Prepend normalizer, legacy Llama) every text
-  // section starts with one.
-  std::string word = spec_.add_space_prefix ? std::string(kSpaceMark) : std::string();
-  word += replace_all(text, " ", kSpaceMark);
-  bpe_->encode_word(word, out);
+  for (const auto& sec : local_sections) {
+    if (sec.token >= 0) {
+      out->push_back(sec.token);
+      continue;
+    }
+    pieces.clear();
+    storage.clear();
+    pre_tokenizer_->split(sec.text, at_input_start && sec.text.data() == text.data(), &pieces,
+                          &storage);
+    for (const auto& p : pieces) model_->encode_word(p.text, out);
+  }
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view raw, const EncodeOptions& options) const {
   const std::string text = utf8::sanitize(raw);
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 2);
-  if (options.add_special && spec_.add_bos && spec_.bos_id >= 0) ids.push_back(spec_.bos_id);
+  if (options.add_special) ids.insert(ids.end(), prefix_ids_.begin(), prefix_ids_.end());
   std::vector<AddedTokenMatcher::Section> sections;
   (options.parse_special ? added_all_ : added_plain_)->split(text, &sections);
   for (const auto& section : sections) {
     if (section.token >= 0) {
       ids.push_back(section.token);
     } else {
-      encode_section(section.text, &ids);
+      encode_section(section.text, section.text.data() == text.data(), options.parse_special, &ids);
     }
   }
-  if (options.add_special && spec_.add_eos && spec_.eos_id >= 0) ids.push_back(spec_.eos_id);
+  if (options.add_special) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
   return ids;
 }
 
@@ -239,29 +398,30 @@ int32_t Tokenizer::token_to_id(std::string_view token) const {
   return it == token_ids_.end() ? -1 : it->second;
 }
 
-void Tokenizer::append_token_bytes(int32_t id, std::string* out) const {
+std::string Tokenizer::token_bytes(int32_t id) const {
+  std::string out;
+  if (id < 0 || id >= vocab_size()) return out;
   const std::string& tok = spec_.tokens[id];
   const int32_t type = spec_.token_types[id];
   if (type == kTypeControl || type == kTypeUserDefined || type == kTypeUnknown) {
-    out->append(tok);  // added tokens are stored as their text
+    out = tok;  // added tokens are stored as their text
   } else if (byte_level_) {
-    byte_level::decode(tok, out);
-  } else if (type == kTypeByte) {
-    out->push_back(static_cast<char>(byte_token_value_[id]));
+    byte_level::decode(tok, &out);
+  } else if (parse_byte_token(tok) >= 0 && (type == kTypeByte || spec_.byte_fallback)) {
+    out.push_back(static_cast<char>(byte_token_value_[id]));
+  } else if (spec_.model == "wordpiece") {
+    const std::string& prefix = spec_.continuing_subword_prefix;
+    out = tok.compare(0, prefix.size(), prefix) == 0 ? tok.substr(prefix.size()) : " " + tok;
   } else {
-    out->append(replace_all(tok, kSpaceMark, " "));
+    out = replace_all(tok, kSpaceMark, " ");
   }
-}
-
-std::string Tokenizer::token_bytes(int32_t id) const {
-  std::string out;
-  if (id >= 0 && id < vocab_size()) append_token_bytes(id, &out);
   return out;
 }
 
 Result<std::string> Tokenizer::decode(std::span<const int32_t> ids,
                                       const DecodeOptions& options) const {
-  std::string bytes;
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     const int32_t id = ids[i];
     if (id < 0 || id >= vocab_size()) {
@@ -270,15 +430,16 @@ Result<std::string> Tokenizer::decode(std::span<const int32_t> ids,
                         std::to_string(vocab_size()) + " tokens)");
     }
     if (options.skip_special && is_control(id)) continue;
-    append_token_bytes(id, &bytes);
+    tokens.push_back(spec_.tokens[id]);
   }
-  std::string text = utf8::sanitize(bytes);
-  // SentencePiece: the "▁" the encoder put in front comes back as one leading space (HF's Strip
-  // decoder removes it from the decoded string).
-  if (!byte_level_ && spec_.add_space_prefix && !text.empty() && text[0] == ' ') text.erase(0, 1);
+  std::string text = decoder_->decode(std::move(tokens));
   if (options.clean_up_spaces) text = clean_up_tokenization_spaces(text);
   return text;
 }
+
+// A tail that still ends in U+FFFD after this many tokens is let out (a character spans at
+// most 4 byte tokens; longer runs are invalid bytes, which could otherwise hold text forever).
+constexpr size_t kMaxHeldTokens = 64;
 
 Result<std::string> StreamDecoder::push(int32_t id) {
   if (id < 0 || id >= tokenizer_.vocab_size()) {
@@ -286,23 +447,30 @@ Result<std::string> StreamDecoder::push(int32_t id) {
                       " is outside the vocabulary (" + std::to_string(tokenizer_.vocab_size()) +
                       " tokens)");
   }
-  if (options_.skip_special && tokenizer_.is_control(id)) return std::string();
-  tokenizer_.append_token_bytes(id, &pending_);
-  if (at_start_ && !pending_.empty()) {
-    at_start_ = false;
-    if (!tokenizer_.byte_level_ && tokenizer_.spec_.add_space_prefix && pending_[0] == ' ') {
-      pending_.erase(0, 1);
-    }
-  }
-  const size_t ready = utf8::complete_prefix_length(pending_);
-  std::string out = utf8::sanitize(std::string_view(pending_).substr(0, ready));
-  pending_.erase(0, ready);
+  window_.push_back(id);
+  STEMMA_ASSIGN_OR_RETURN(std::string text, tokenizer_.decode(window_, options_));
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  const bool incomplete = text.size() >= 3 && text.compare(text.size() - 3, 3, kReplacement) == 0 &&
+                          window_.size() - prefix_index_ < kMaxHeldTokens;
+  if (text.size() <= prefix_.size() || incomplete) return std::string();
+  std::string out =
+      text.compare(0, prefix_.size(), prefix_) == 0 ? text.substr(prefix_.size()) : text;
+  const size_t new_prefix_index = window_.size() - prefix_index_;
+  window_.erase(window_.begin(), window_.begin() + static_cast<long>(prefix_index_));
+  STEMMA_ASSIGN_OR_RETURN(prefix_, tokenizer_.decode(window_, options_));
+  prefix_index_ = new_prefix_index;
   return out;
 }
 
 std::string StreamDecoder::flush() {
-  std::string out = utf8::sanitize(pending_);
-  pending_.clear();
+  std::string out;
+  auto text = tokenizer_.decode(window_, options_);
+  if (text.ok() && text->size() > prefix_.size()) {
+    out = text->compare(0, prefix_.size(), prefix_) == 0 ? text->substr(prefix_.size()) : *text;
+  }
+  window_.clear();
+  prefix_.clear();
+  prefix_index_ = 0;
   return out;
 }
 

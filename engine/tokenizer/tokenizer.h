@@ -1,11 +1,14 @@
-// Tokenizer: text <-> token ids for byte-level BPE (GPT-2, Llama 3, Qwen2/3) and
-// SentencePiece-style BPE (Llama 2, Mistral, TinyLlama), built from a TokenizerSpec (filled from
-// GGUF metadata, or from HF tokenizer.json by load_hf_tokenizer()).
+// Tokenizer: text <-> token ids, built from a TokenizerSpec (filled from GGUF metadata, or from
+// an HF tokenizer.json by load_hf_tokenizer()). Models: byte-level BPE (GPT-2, Llama 3, Qwen,
+// DeepSeek, GPT-4o...), BPE over text (SentencePiece style: Llama 2, Gemma, Mistral...),
+// WordPiece, Unigram and WordLevel.
 //
-// Encoding matches HF tokenizers (checked against transformers.js on real vocabularies):
-// invalid UTF-8 in the input is first replaced by U+FFFD (as a JS/Python string would have it),
-// added tokens are split out (special ones only when parse_special), each remaining section is
-// normalized and pre-tokenized, and each piece runs through BPE.
+// It runs HF tokenizers' pipeline (checked against HF's Rust tokenizers on real vocabularies):
+// invalid UTF-8 in the input is first replaced by U+FFFD (as a JS/Python string would have it);
+// added tokens are split out (special ones only when parse_special); each remaining section is
+// normalized, split again on normalized added tokens, pre-tokenized, and each piece runs
+// through the model; the post-processor's tokens go around. Decoding maps ids to token strings
+// and runs them through the decoder chain.
 #pragma once
 
 #include <cstdint>
@@ -22,11 +25,13 @@
 namespace stemma {
 
 class AddedTokenMatcher;
-class BpeModel;
-class RegexSplitter;
+class Decoder;
+class Normalizer;
+class PreTokenizer;
+class TokenModel;
 
 struct EncodeOptions {
-  bool add_special = true;    // BOS/EOS as the spec says (add_bos/add_eos)
+  bool add_special = true;    // the post-processor's tokens (BOS/EOS, [CLS]/[SEP], ...)
   bool parse_special = true;  // "<|im_start|>" in text is the special token (HF's default);
                               // false: it is plain text (llama.cpp's parse_special=false)
 };
@@ -38,6 +43,7 @@ struct DecodeOptions {
 
 class Tokenizer {
  public:
+  // Parts of the spec this tokenizer cannot run are refused with an error naming them.
   static Result<std::unique_ptr<Tokenizer>> create(TokenizerSpec spec);
   ~Tokenizer();
 
@@ -45,8 +51,8 @@ class Tokenizer {
   // Ids out of range are an error that names them. Bytes that do not form UTF-8 become U+FFFD.
   Result<std::string> decode(std::span<const int32_t> ids, const DecodeOptions& options = {}) const;
 
-  // The raw bytes token `id` stands for (byte tokens give their byte, "▁" gives a space); empty
-  // for an id out of range.
+  // The raw bytes token `id` stands for (byte tokens give their byte, "▁" gives a space, a
+  // WordPiece continuation loses its "##"); empty for an id out of range.
   std::string token_bytes(int32_t id) const;
 
   int32_t vocab_size() const { return static_cast<int32_t>(spec_.tokens.size()); }
@@ -61,24 +67,30 @@ class Tokenizer {
 
  private:
   Tokenizer() = default;
-  void encode_section(std::string_view text, std::vector<int32_t>* out) const;
-  // Bytes of one token for decoding; `first` says whether it starts the output.
-  void append_token_bytes(int32_t id, std::string* out) const;
+  Status build(TokenizerSpec spec);
+  // Normalizes, splits on normalized added tokens, pre-tokenizes and encodes one section of
+  // text between raw added tokens. `at_input_start`: the section begins the input.
+  void encode_section(std::string_view text, bool at_input_start, bool parse_special,
+                      std::vector<int32_t>* out) const;
 
   TokenizerSpec spec_;
   bool byte_level_ = false;
-  bool nfc_ = false;
   std::unordered_map<std::string_view, int32_t> token_ids_;
-  std::unique_ptr<BpeModel> bpe_;
-  std::unique_ptr<RegexSplitter> splitter_;
-  std::unique_ptr<AddedTokenMatcher> added_all_;    // special + user-defined
-  std::unique_ptr<AddedTokenMatcher> added_plain_;  // user-defined only
-  std::vector<uint8_t> byte_token_value_;           // SentencePiece <0xXX> tokens: 0x100 | byte
-  friend class StreamDecoder;
+  std::unique_ptr<Normalizer> normalizer_;
+  std::unique_ptr<PreTokenizer> pre_tokenizer_;
+  std::unique_ptr<TokenModel> model_;
+  std::unique_ptr<Decoder> decoder_;
+  // Added tokens matched on the raw text (normalized = false) and on normalized text; each
+  // with and without the special ones.
+  std::unique_ptr<AddedTokenMatcher> added_all_, added_plain_;
+  std::unique_ptr<AddedTokenMatcher> normalized_all_, normalized_plain_;
+  std::vector<uint8_t> byte_token_value_;         // <0xXX> tokens: their byte (token_bytes)
+  std::vector<int32_t> prefix_ids_, suffix_ids_;  // the post-processor's
 };
 
 // Streaming decode: feed ids as they are sampled, get text that never ends inside a UTF-8
-// character (an incomplete tail is held until its bytes arrive or flush() is called).
+// character (an incomplete tail is held until its bytes arrive or flush() is called), and
+// whose pieces add up to decode() of all the ids.
 class StreamDecoder {
  public:
   explicit StreamDecoder(const Tokenizer& tokenizer, DecodeOptions options = {})
@@ -89,10 +101,15 @@ class StreamDecoder {
   std::string flush();
 
  private:
+  // HF's DecodeStream: the ids from the last emitted token on are decoded together (so
+  // decoders that look at neighbours, or strip the first token, see the same context as a
+  // full decode); new text is what the window decodes to beyond what it decoded to at the last
+  // emission, held back while it ends in an incomplete character.
   const Tokenizer& tokenizer_;
   DecodeOptions options_;
-  std::string pending_;
-  bool at_start_ = true;
+  std::vector<int32_t> window_;
+  std::string prefix_;  // what window_ decoded to after the last emission
+  size_t prefix_index_ = 0;
 };
 
 // HF's clean_up_tokenization: removes the space before punctuation and contractions.

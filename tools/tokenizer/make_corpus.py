@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Writes the tokenizer test corpus: tests/fixtures/tokenizer/corpus.txt.
+"""Writes the tokenizer test corpora: tests/fixtures/tokenizer/corpus.txt (the dev corpus the
+tokenizer was developed against) and, with --heldout, heldout.txt (1,600 strings from another
+seed and more kinds of hard text, generated after the implementation was written and first
+compared against HF on the run that is recorded in docs/tokenizer.md).
 
 One entry per line, as the hex of its UTF-8 bytes (so newlines, tabs and invalid UTF-8 survive).
 Seeded: running it again gives the same file. Handwritten tricky cases come first, then
@@ -100,9 +103,80 @@ def invalid_utf8(rng):
     return good[:cut] + bad + good[cut:]
 
 
+HARD = {
+    # Characters NFKC/NFKD and lowercasing change: ligatures, fullwidth, compatibility forms,
+    # letters whose lowercase is longer, Greek sigma, Turkish dotted I.
+    "compat": "ﬁﬂﬀﬃＡＢＣａｂｃ０１２３！？（）㍿㌔①②⑩ⅠⅡⅫ½¾⁴₂ｶﾞﾊﾟ™℃№ſẞΣσςİıǅǈ",
+    "accents": "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖØòóôõöøÙÚÛÜùúûüÝýÿĀāĂăĄąĆćŁłŃńŚśŹźŻż",
+    "combining": ["e\u0301", "a\u0308", "o\u0302\u0323", "n\u0303", "\u0915\u094d\u0937",
+                  "\u1100\u1161\u11a8", "i\u0307", "A\u030a", "\u0061\u0328\u0301"],
+    "numbers": ["١٢٣٤", "०१२३", "௧௨௩", "²³¹", "⅓⅔", "Ⅻ", "12345678901", "3.14159",
+                "1,000,000", "0x7FFF", "1e-9", "٣.٥", "۱۲۳"],
+    "cjk_kana": "的一是不了人我在有他这中大来上国个到说们为日本語テキストですひらがなカタカナ한국어",
+    "lookalikes": ["<｜User｜>", "<｜Assistant｜>", "<start_of_turn>", "<end_of_turn>", "[CLS]",
+                   "[SEP]", "[MASK]", "<ent>", "<BOS_TOKEN>", "<|START_OF_TURN_TOKEN|>",
+                   "<mask>", "<unused0>", "<|endoftext|>", "<|im_start|>", "<s>", "</s>",
+                   "<unk>", "<pad>", "▁▁", "▁", "<0x41>", "##ing", "Ġ", "Ċ", " [MASK] ",
+                   "<ent> x", "x<ent>", "<|fim_prefix|>", "<think>", "</think>"],
+    "symbols": ["--", "__", "_x_", "a-b-c", "''quoted''", "...", "!!", "?!", "@#$%", "&&", "||",
+                "->", "=>", "::", "~/", "\\n", "`code`", "«»", "„“", "—", "…"],
+    "space": [" ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "\u00a0", "\u3000",
+              "\u2003", "\u200b", "\t \t"],
+}
+
+
+def hard_piece(rng):
+    kind = rng.choice(list(HARD) + ["script", "script", "emoji"])
+    if kind == "script":
+        return piece(rng)
+    if kind == "emoji":
+        return rng.choice(SCRIPTS["emoji"])
+    alphabet = HARD[kind]
+    if isinstance(alphabet, list):
+        return rng.choice(alphabet)
+    return word(rng, alphabet, 1, 6)
+
+
+def hard_string(rng):
+    parts = []
+    for _ in range(rng.randint(1, 16)):
+        parts.append(hard_piece(rng))
+        r = rng.random()
+        if r < 0.45:
+            parts.append(" ")
+        elif r < 0.6:
+            parts.append(rng.choice(HARD["space"]))
+    return "".join(parts)
+
+
+def heldout_entries():
+    rng = random.Random(19_2026_0419)
+    entries = []
+    while len(entries) < 1450:
+        r = rng.random()
+        if r < 0.7:
+            s = hard_string(rng)
+        elif r < 0.8:
+            s = single_script(rng)
+        elif r < 0.9:
+            s = generated(rng)
+        else:  # long runs: words past WordPiece's 100-character limit, digit and space runs
+            s = rng.choice(["a", "ab", "x1", "é", "中", "7", " ", "-", "😀"]) * rng.randint(50, 400)
+        entries.append(s.encode("utf-8"))
+    while len(entries) < 1600:
+        entries.append(invalid_utf8(rng))
+    return entries
+
+
 def main():
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else
-               Path(__file__).resolve().parents[2] / "tests/fixtures/tokenizer/corpus.txt")
+    root = Path(__file__).resolve().parents[2] / "tests/fixtures/tokenizer"
+    if "--heldout" in sys.argv:
+        entries = heldout_entries()
+        out = root / "heldout.txt"
+        out.write_text("".join(e.hex() + "\n" for e in entries))
+        print(f"wrote {len(entries)} entries to {out}")
+        return
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else root / "corpus.txt")
     rng = random.Random(20261123)
     entries = [s.encode("utf-8") for s in HANDWRITTEN]
     while len(entries) < 1900:

@@ -1,14 +1,25 @@
 #!/usr/bin/env python3
-"""Generates engine/tokenizer/unicode_nfc_tables.inc from Python's unicodedata.
+"""Generates engine/tokenizer/unicode_tables.inc from Python's unicodedata.
 
-NFC needs three tables: canonical combining classes, canonical decompositions (one level; the
-C++ side recurses) and the primary composites (pairs that recompose; composition exclusions are
-found by checking that NFC of the pair gives the composite back). Hangul is algorithmic and not
-in the tables.
+The tokenizer's Unicode needs, all from one Unicode version:
+- normalization (NFC, NFD, NFKC, NFKD): canonical combining classes, decompositions (one level,
+  canonical or compatibility; the C++ side recurses) and the primary composites (pairs that
+  recompose; composition exclusions are found by checking that NFC of the pair gives the
+  composite back). Hangul is algorithmic and not in the tables.
+- general categories as ranges (what HF's normalizers and pre-tokenizers ask: punctuation,
+  marks, controls, numbers), unassigned code points left out (they read as Cn).
+- simple per-character lowercase mappings (Rust's char::to_lowercase, which HF's Lowercase
+  normalizer applies one character at a time: no final-sigma context).
+Also writes tests/fixtures/tokenizer/nfc_cases.txt (reference NFC/NFD/NFKC/NFKD results).
 """
+import random
 import sys
 import unicodedata
 from pathlib import Path
+
+CATEGORIES = ["Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps",
+              "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs",
+              "Co", "Cn"]
 
 
 def is_hangul_syllable(cp):
@@ -16,15 +27,27 @@ def is_hangul_syllable(cp):
 
 
 def main():
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else
-               Path(__file__).resolve().parents[2] / "engine/tokenizer/unicode_nfc_tables.inc")
+    root = Path(__file__).resolve().parents[2]
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else root / "engine/tokenizer/unicode_tables.inc")
     ccc_ranges = []  # (first, last, class)
-    decomps = []     # (cp, [cps])
+    decomps = []     # (cp, compat, [cps])
     comps = []       # (first, second, composite)
+    cat_ranges = []  # (first, last, category index)
+    lowers = []      # (cp, [cps])
     for cp in range(0x110000):
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        if cat != "Cn":
+            ci = CATEGORIES.index(cat)
+            if cat_ranges and cat_ranges[-1][1] == cp - 1 and cat_ranges[-1][2] == ci:
+                cat_ranges[-1][1] = cp
+            else:
+                cat_ranges.append([cp, cp, ci])
         if 0xD800 <= cp <= 0xDFFF:
             continue
-        ch = chr(cp)
+        low = ch.lower()
+        if low != ch:
+            lowers.append((cp, [ord(c) for c in low]))
         c = unicodedata.combining(ch)
         if c:
             if ccc_ranges and ccc_ranges[-1][1] == cp - 1 and ccc_ranges[-1][2] == c:
@@ -34,11 +57,15 @@ def main():
         if is_hangul_syllable(cp):
             continue
         d = unicodedata.decomposition(ch)
-        if not d or d.startswith("<"):
+        if not d:
             continue
+        compat = d.startswith("<")
+        if compat:
+            d = d.split(">", 1)[1]
         parts = [int(x, 16) for x in d.split()]
-        decomps.append((cp, parts))
-        if len(parts) == 2 and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == ch:
+        decomps.append((cp, compat, parts))
+        if not compat and len(parts) == 2 and \
+                unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == ch:
             comps.append((parts[0], parts[1], cp))
     comps.sort()
     lines = [
@@ -48,37 +75,49 @@ def main():
         "static const CccRange kCccRanges[] = {",
     ]
     lines += [f"    {{0x{a:X}, 0x{b:X}, {c}}}," for a, b, c in ccc_ranges]
+    lines += ["};", "static const char32_t kDecompositionParts[] = {"]
+    offsets = []
+    flat = []
+    for cp, compat, parts in decomps:
+        offsets.append(len(flat))
+        flat += parts
+    for i in range(0, len(flat), 8):
+        lines.append("    " + " ".join(f"0x{x:X}," for x in flat[i:i + 8]))
     lines += ["};", "static const Decomposition kDecompositions[] = {"]
-    for cp, parts in decomps:
-        p = parts + [0] * (4 - len(parts))
-        assert len(parts) <= 4
-        lines.append(f"    {{0x{cp:X}, {len(parts)}, {{0x{p[0]:X}, 0x{p[1]:X}, 0x{p[2]:X}, 0x{p[3]:X}}}}},")
+    for (cp, compat, parts), off in zip(decomps, offsets):
+        lines.append(f"    {{0x{cp:X}, {int(compat)}, {len(parts)}, {off}}},")
     lines += ["};", "static const Composition kCompositions[] = {"]
     lines += [f"    {{0x{a:X}, 0x{b:X}, 0x{c:X}}}," for a, b, c in comps]
+    lines += ["};", "static const CategoryRange kCategoryRanges[] = {"]
+    lines += [f"    {{0x{a:X}, 0x{b:X}, {c}}}," for a, b, c in cat_ranges]
+    lines += ["};", "static const Lowercase kLowercase[] = {"]
+    for cp, parts in lowers:
+        p = parts + [0] * (2 - len(parts))
+        lines.append(f"    {{0x{cp:X}, {len(parts)}, {{0x{p[0]:X}, 0x{p[1]:X}}}}},")
     lines += ["};", "// NOLINTEND", ""]
     out.write_text("\n".join(lines))
-    write_nfc_cases(Path(__file__).resolve().parents[2] / "tests/fixtures/tokenizer/nfc_cases.txt")
-    print(f"{len(ccc_ranges)} ccc ranges, {len(decomps)} decompositions, {len(comps)} compositions")
+    write_cases(root / "tests/fixtures/tokenizer/nfc_cases.txt")
+    print(f"{len(ccc_ranges)} ccc ranges, {len(decomps)} decompositions, {len(comps)} compositions, "
+          f"{len(cat_ranges)} category ranges, {len(lowers)} lowercase mappings")
 
 
-
-def write_nfc_cases(path):
-    """Reference NFC cases for the C++ test: hex(input) TAB hex(NFC(input)), from unicodedata."""
-    import random
+def write_cases(path):
+    """Reference cases for the C++ test: FORM TAB hex(input) TAB hex(normalize(FORM, input))."""
     rng = random.Random(7)
     interesting = [cp for cp in range(0x110000)
                    if not 0xD800 <= cp <= 0xDFFF and
-                   (unicodedata.decomposition(chr(cp)) and not unicodedata.decomposition(chr(cp)).startswith("<")
-                    or unicodedata.combining(chr(cp)))]
+                   (unicodedata.decomposition(chr(cp)) or unicodedata.combining(chr(cp)))]
     interesting += list(range(0x1100, 0x1113)) + list(range(0x1161, 0x1176)) + list(range(0x11A8, 0x11C3))
     interesting += [0xAC00, 0xAC01, 0xD7A3]
     lines = []
-    for _ in range(3000):
-        s = "".join(chr(rng.choice(interesting)) if rng.random() < 0.7 else rng.choice("aeouAEOU ")
-                    for _ in range(rng.randint(1, 8)))
-        d = unicodedata.normalize("NFD", s)
-        for inp in (s, d):
-            lines.append(inp.encode().hex() + "\t" + unicodedata.normalize("NFC", inp).encode().hex())
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        for _ in range(1000):
+            s = "".join(chr(rng.choice(interesting)) if rng.random() < 0.7 else rng.choice("aeouAEOU ")
+                        for _ in range(rng.randint(1, 8)))
+            d = unicodedata.normalize("NFD", s)
+            for inp in (s, d):
+                lines.append(form + "\t" + inp.encode().hex() + "\t" +
+                             unicodedata.normalize(form, inp).encode().hex())
     Path(path).write_text("\n".join(lines) + "\n")
 
 

@@ -70,23 +70,58 @@ Result<ChatTemplate> ChatTemplate::builtin(const std::string& name) {
   return parse(src);
 }
 
+nlohmann::ordered_json special_tokens_for_template(const TokenizerSpec& spec) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  if (spec.hf_pipeline) {
+    for (const auto& [name, text] : spec.special_token_texts) out[name] = text;
+    if (!spec.additional_special_tokens.empty()) {
+      out["additional_special_tokens"] = spec.additional_special_tokens;
+    }
+    return out;
+  }
+  auto text = [&](int32_t id) -> std::optional<std::string> {
+    if (id < 0 || id >= static_cast<int32_t>(spec.tokens.size())) return std::nullopt;
+    return spec.tokens[id];
+  };
+  if (auto t = text(spec.bos_id)) out["bos_token"] = *t;
+  if (auto t = text(spec.eos_id)) out["eos_token"] = *t;
+  if (auto t = text(spec.unk_id)) out["unk_token"] = *t;
+  if (auto t = text(spec.pad_id)) out["pad_token"] = *t;
+  return out;
+}
+
 Result<std::string> ChatTemplate::render(const ChatTemplateInputs& inputs) const {
   if (!inputs.messages.is_array()) return InvalidArgument("chat template: messages must be a list");
   jinja::ValueDict globals;
   try {
-    for (const auto& [k, v] : inputs.extra.items()) {
-      globals.emplace_back(k, jinja::Value::from_json(v));
+    // transformers: render(messages=, tools=, documents=, add_generation_prompt=,
+    // **special_tokens_map, **kwargs): later names win.
+    auto set = [&](const std::string& name, jinja::Value v) {
+      for (auto& [k, old] : globals) {
+        if (k == name) {
+          old = std::move(v);
+          return;
+        }
+      }
+      globals.emplace_back(name, std::move(v));
+    };
+    set("messages", jinja::Value::from_json(inputs.messages));
+    set("tools", jinja::Value::from_json(inputs.tools));
+    set("documents", jinja::Value::from_json(inputs.documents));
+    set("add_generation_prompt", jinja::Value::boolean(inputs.add_generation_prompt));
+    if (inputs.special_tokens) {
+      for (const auto& [k, v] : inputs.special_tokens->items()) {
+        set(k, jinja::Value::from_json(v));
+      }
+    } else {
+      set("bos_token", jinja::Value::string(inputs.bos_token));
+      set("eos_token", jinja::Value::string(inputs.eos_token));
     }
-    globals.emplace_back("messages", jinja::Value::from_json(inputs.messages));
-    globals.emplace_back("tools", jinja::Value::from_json(inputs.tools));
-    globals.emplace_back("add_generation_prompt",
-                         jinja::Value::boolean(inputs.add_generation_prompt));
-    globals.emplace_back("bos_token", jinja::Value::string(inputs.bos_token));
-    globals.emplace_back("eos_token", jinja::Value::string(inputs.eos_token));
+    for (const auto& [k, v] : inputs.extra.items()) set(k, jinja::Value::from_json(v));
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("chat template inputs: ") + e.what());
   }
-  return jinja::render(*body_, globals);
+  return jinja::render(*body_, globals, inputs.limits);
 }
 
 }  // namespace stemma

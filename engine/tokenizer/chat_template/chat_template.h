@@ -6,9 +6,12 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "engine/common/status.h"
+#include "engine/tokenizer/chat_template/render_limits.h"
+#include "engine/tokenizer/tokenizer_spec.h"
 
 namespace stemma {
 
@@ -16,16 +19,30 @@ namespace jinja {
 struct Node;
 }
 
+// The variables transformers' apply_chat_template passes: messages, tools and documents (None
+// when absent), add_generation_prompt, the tokenizer's special tokens, and any extra ones.
 struct ChatTemplateInputs {
   // [{"role": ..., "content": string or [{"type": "text", "text": ...}, ...], "tool_calls": ...}]
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
-  nlohmann::ordered_json tools;  // null: no tools (the template sees `tools` as none)
+  nlohmann::ordered_json tools;      // null: no tools (the template sees `tools` as None)
+  nlohmann::ordered_json documents;  // null: no documents (None, as transformers passes it)
   bool add_generation_prompt = false;
-  std::string bos_token;
+  // The special tokens as transformers passes them (its special_tokens_map: "bos_token",
+  // "eos_token", "unk_token", "pad_token", ..., "additional_special_tokens"), only those the
+  // tokenizer has; special_tokens_for_template() makes it. When set, bos_token and eos_token
+  // below are not used.
+  std::optional<nlohmann::ordered_json> special_tokens;
+  std::string bos_token;  // without special_tokens: passed as they are (even when empty)
   std::string eos_token;
-  // More variables for the template (enable_thinking, documents, ...).
+  // More variables for the template (enable_thinking, ...).
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+  RenderLimits limits;  // step / size budget and cancel flag
 };
+
+// The special-token variables transformers would pass for this tokenizer: from
+// tokenizer_config.json for HF tokenizers (only the tokens it sets: no invented BOS), from the
+// BOS/EOS ids for GGUF ones.
+nlohmann::ordered_json special_tokens_for_template(const TokenizerSpec& spec);
 
 class ChatTemplate {
  public:
@@ -36,7 +53,9 @@ class ChatTemplate {
   static const char* builtin_source(const std::string& name);  // nullptr when unknown
 
   // Renders the prompt. A template's raise_exception(...) and anything unsupported it reaches
-  // (an unknown filter, test or method) come back as errors naming it.
+  // (an unknown filter, test or method) come back as errors naming it; past inputs.limits,
+  // RESOURCE_EXHAUSTED; when its cancel flag is set, CANCELLED; messages, tools or documents
+  // nested deeper than 256 levels, INVALID_ARGUMENT.
   Result<std::string> render(const ChatTemplateInputs& inputs) const;
 
   const std::string& source() const { return source_; }

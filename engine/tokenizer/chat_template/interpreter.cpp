@@ -5,6 +5,7 @@
 #include <ctime>
 #include <map>
 
+#include "engine/tokenizer/chat_template/checked_int.h"
 #include "engine/tokenizer/utf8.h"
 
 namespace stemma::jinja {
@@ -41,9 +42,11 @@ struct LoopControl {
   enum class Kind { kNone, kBreak, kContinue } kind = Kind::kNone;
 };
 
+constexpr int kMaxValueDepth = 256;  // lists and dicts inside each other
+
 class Interpreter {
  public:
-  explicit Interpreter(const ValueDict& globals) {
+  Interpreter(const ValueDict& globals, const RenderLimits& limits) : limits_(limits) {
     scopes_.emplace_back();
     for (const auto& [k, v] : globals) scopes_.back()[k] = v;
     install_builtins();
@@ -64,6 +67,58 @@ class Interpreter {
                            msg);
   }
   Status err(const Expr& e, const std::string& msg) const { return err(e.line, e.col, msg); }
+
+  // The step budget: every statement and expression costs one step, building strings and
+  // lists costs more (see RenderLimits); the cancel flag is read every 4096 steps.
+  Status charge(int64_t steps) {
+    steps_ += steps;
+    if (steps_ > limits_.max_steps) {
+      return ResourceExhausted("template: rendering took more than " +
+                               std::to_string(limits_.max_steps) +
+                               " steps (RenderLimits::max_steps; a loop that never ends?)");
+    }
+    if (limits_.cancel != nullptr && (steps_ >> 12) != (last_cancel_check_ >> 12)) {
+      last_cancel_check_ = steps_;
+      if (limits_.cancel->load(std::memory_order_relaxed)) {
+        return Cancelled("template: rendering cancelled");
+      }
+    }
+    return OkStatus();
+  }
+  // A string the template built: within max_bytes, and paid for by its size.
+  Result<Value> make_string(const Expr& e, std::string s) {
+    if (s.size() > limits_.max_bytes) return too_big(e, s.size());
+    STEMMA_RETURN_IF_ERROR(charge(static_cast<int64_t>(s.size() / 64)));
+    return Value::string(std::move(s));
+  }
+  Status too_big(const Expr& e, size_t bytes) const {
+    return ResourceExhausted(
+        "template:" + std::to_string(e.line) + ":" + std::to_string(e.col) + ": a string of " +
+        std::to_string(bytes) +
+        " bytes (over RenderLimits::max_bytes = " + std::to_string(limits_.max_bytes) + ")");
+  }
+  // A list or dict the template built: nested at most kMaxValueDepth deep (a deeper one
+  // would make printing, comparing and freeing it recurse without bound).
+  Result<Value> make_container(const Expr& e, Value v) {
+    STEMMA_RETURN_IF_ERROR(charge(static_cast<int64_t>(v.is_list()   ? v.as_list().size()
+                                                       : v.is_dict() ? v.as_dict().size()
+                                                                     : 0)));
+    if (v.depth() > kMaxValueDepth) {
+      return err(e, "lists/dicts nested deeper than " + std::to_string(kMaxValueDepth));
+    }
+    return v;
+  }
+  Status checked_output(const std::string& out, int line, int col) const {
+    if (out.size() > limits_.max_bytes) {
+      return ResourceExhausted("template:" + std::to_string(line) + ":" + std::to_string(col) +
+                               ": output over RenderLimits::max_bytes = " +
+                               std::to_string(limits_.max_bytes) + " bytes");
+    }
+    return OkStatus();
+  }
+  Status overflow(const Expr& e, const std::string& what) const {
+    return err(e, "integer overflow in " + what + " (templates compute with 64-bit integers)");
+  }
 
   Value lookup(const std::string& name) const {
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
@@ -93,7 +148,7 @@ class Interpreter {
       for (auto& [k, v] : a.keyword) d.set(k, v);
       return d;
     });
-    g["range"] = Value::function("range", [](CallArgs& a) -> Result<Value> {
+    g["range"] = Value::function("range", [this](CallArgs& a) -> Result<Value> {
       int64_t start = 0, stop = 0, step = 1;
       for (const auto& p : a.positional) {
         if (!p.is_int()) return InvalidArgument("range: arguments must be integers");
@@ -106,10 +161,23 @@ class Interpreter {
         if (a.positional.size() > 2) step = a.positional[2].as_int();
       }
       if (step == 0) return InvalidArgument("range: step must not be zero");
+      // The length, computed without overflow: ceil((stop - start) / step) when positive.
+      const __int128 span = static_cast<__int128>(stop) - start;
+      __int128 count = 0;
+      if ((step > 0 && span > 0) || (step < 0 && span < 0)) {
+        const __int128 st = step;
+        count = (span + st + (step > 0 ? -1 : 1)) / st;
+      }
+      if (count > 1000000) {
+        return InvalidArgument("range: " + std::to_string(static_cast<int64_t>(count)) +
+                               " items (at most 1000000)");
+      }
+      STEMMA_RETURN_IF_ERROR(charge(static_cast<int64_t>(count)));
       ValueList out;
-      for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-        if (out.size() > 1000000) return InvalidArgument("range: too long");
-        out.push_back(Value::integer(i));
+      out.reserve(static_cast<size_t>(count));
+      for (int64_t k = 0; k < static_cast<int64_t>(count); ++k) {
+        out.push_back(
+            Value::integer(static_cast<int64_t>(start + static_cast<__int128>(k) * step)));
       }
       return Value::list(std::move(out));
     });
@@ -151,14 +219,18 @@ class Interpreter {
   }
 
   Status exec(const Node& n, std::string* out, LoopControl* lc) {
+    STEMMA_RETURN_IF_ERROR(charge(1));
     switch (n.kind) {
       case Node::Kind::kText:
         *out += n.text;
-        return OkStatus();
+        STEMMA_RETURN_IF_ERROR(charge(static_cast<int64_t>(n.text.size() / 64)));
+        return checked_output(*out, n.line, n.col);
       case Node::Kind::kOutput: {
         STEMMA_ASSIGN_OR_RETURN(Value v, eval(*n.expr));
-        *out += v.str();
-        return OkStatus();
+        const std::string text = v.str();
+        *out += text;
+        STEMMA_RETURN_IF_ERROR(charge(static_cast<int64_t>(text.size() / 64)));
+        return checked_output(*out, n.line, n.col);
       }
       case Node::Kind::kIf: {
         for (const auto& [cond, body] : n.branches) {
@@ -298,6 +370,7 @@ class Interpreter {
   // ---- expressions ----
 
   Result<Value> eval(const Expr& e) {
+    STEMMA_RETURN_IF_ERROR(charge(1));
     switch (e.kind) {
       case Expr::Kind::kLiteral:
         return e.literal;
@@ -310,7 +383,7 @@ class Interpreter {
           STEMMA_ASSIGN_OR_RETURN(Value v, eval(*i));
           items.push_back(std::move(v));
         }
-        return Value::list(std::move(items));
+        return make_container(e, Value::list(std::move(items)));
       }
       case Expr::Kind::kDict: {
         Value d = Value::dict();
@@ -320,7 +393,7 @@ class Interpreter {
           if (!k.is_string()) return err(e, "dict keys must be strings here");
           d.set(k.as_string(), std::move(v));
         }
-        return d;
+        return make_container(e, d);
       }
       case Expr::Kind::kAttr: {
         STEMMA_ASSIGN_OR_RETURN(Value obj, eval(*e.a));
@@ -328,7 +401,11 @@ class Interpreter {
         if (obj.is_dict()) return obj.get(e.name);
         if (obj.is_list() && !e.name.empty() &&
             std::isdigit(static_cast<unsigned char>(e.name[0]))) {
-          const size_t i = std::stoul(e.name);
+          size_t i = 0;
+          for (char c : e.name) {
+            if (c < '0' || c > '9' || i > obj.as_list().size()) return Value();
+            i = i * 10 + static_cast<size_t>(c - '0');
+          }
           return i < obj.as_list().size() ? obj.as_list()[i] : Value();
         }
         return Value();  // Jinja: a missing attribute is undefined
@@ -372,7 +449,10 @@ class Interpreter {
           return err(
               e, std::string("bad operand type for unary ") + e.name + ": '" + v.type_name() + "'");
         if (e.name == "+") return v;
-        return v.is_int() ? Value::integer(-v.as_int()) : Value::floating(-v.as_double());
+        if (v.is_float()) return Value::floating(-v.as_double());
+        const auto r = checked::neg(v.as_int());
+        if (!r) return overflow(e, "-" + std::to_string(v.as_int()));
+        return Value::integer(*r);
       }
       case Expr::Kind::kCond: {
         STEMMA_ASSIGN_OR_RETURN(Value c, eval(*e.c));
@@ -432,7 +512,12 @@ class Interpreter {
     const int64_t start = clamp(parts[0], given[0], step > 0 ? 0 : n - 1);
     const int64_t stop = clamp(parts[1], given[1], step > 0 ? n : -1);
     ValueList out;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(src[i]);
+    for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
+      out.push_back(src[i]);
+      const auto next = checked::add(i, step);
+      if (!next) break;  // past either end of the sequence anyway
+      i = *next;
+    }
     if (!is_str) return Value::list(std::move(out));
     std::string s;
     for (auto& v : out) s += v.as_string();
@@ -512,7 +597,17 @@ class Interpreter {
         const Value from = a.arg(0, "old"), to = a.arg(1, "new");
         if (!from.is_string() || !to.is_string())
           return err(e, "replace() arguments must be strings");
-        return Value::string(replace(s, from.as_string(), to.as_string(), a.arg(2, "count")));
+        if (!to.as_string().empty() && !from.as_string().empty()) {
+          // Bound the result before building it.
+          const size_t hits = static_cast<size_t>(count_occurrences(s, from.as_string()));
+          const size_t grow = to.as_string().size() > from.as_string().size()
+                                  ? hits * (to.as_string().size() - from.as_string().size())
+                                  : 0;
+          if (s.size() + grow > limits_.max_bytes) return too_big(e, s.size() + grow);
+        } else if (from.as_string().empty() && !to.as_string().empty()) {
+          return err(e, "replace() with an empty old string is not supported");
+        }
+        return make_string(e, replace(s, from.as_string(), to.as_string(), a.arg(2, "count")));
       }
       if (name == "find") {
         const size_t p = s.find(a.arg(0, "sub").str());
@@ -530,9 +625,11 @@ class Interpreter {
         const Value items = a.arg(0, "iterable");
         if (!items.is_list()) return err(e, "join() needs a list");
         std::string r;
-        for (size_t i = 0; i < items.as_list().size(); ++i)
+        for (size_t i = 0; i < items.as_list().size(); ++i) {
           r += (i ? s : "") + items.as_list()[i].str();
-        return Value::string(r);
+          if (r.size() > limits_.max_bytes) return too_big(e, r.size());
+        }
+        return make_string(e, std::move(r));
       }
     } else if (obj.is_dict()) {
       if (name == "items" || name == "keys" || name == "values") {
@@ -631,6 +728,14 @@ class Interpreter {
     return out;
   }
 
+  static int64_t count_occurrences(const std::string& s, const std::string& sub) {
+    int64_t c = 0;
+    for (size_t p = s.find(sub); !sub.empty() && p != std::string::npos;
+         p = s.find(sub, p + sub.size()))
+      ++c;
+    return c;
+  }
+
   static std::string replace(const std::string& s, const std::string& from, const std::string& to,
                              const Value& count) {
     int64_t left = count.is_int() ? count.as_int() : -1;
@@ -668,10 +773,13 @@ class Interpreter {
     if (f == "tojson") {
       const Value indent = a.arg(0, "indent");
       const Value sort_keys = a.arg(4, "sort_keys");
+      if (indent.is_int() && static_cast<uint64_t>(indent.as_int()) > limits_.max_bytes) {
+        return too_big(e, static_cast<size_t>(indent.as_int()));
+      }
       auto r = to_python_json(v, indent.is_int() ? static_cast<int>(indent.as_int()) : -1,
-                              sort_keys.truthy());
+                              sort_keys.truthy(), limits_.max_bytes);
       if (!r.ok()) return err(e, r.status().message());
-      return Value::string(*r);
+      return make_string(e, std::move(*r));
     }
     if (f == "string") return Value::string(v.str());
     if (f == "safe" || f == "e" || f == "escape" || f == "forceescape") {
@@ -680,7 +788,11 @@ class Interpreter {
     }
     if (f == "int") {
       if (v.is_int() || v.is_bool()) return Value::integer(v.as_int());
-      if (v.is_float()) return Value::integer(static_cast<int64_t>(v.as_double()));
+      if (v.is_float()) {
+        const auto r = checked::from_double(v.as_double());
+        if (!r) return err(e, "int() of " + python_float_repr(v.as_double()));
+        return Value::integer(*r);
+      }
       if (v.is_string()) {
         try {
           return Value::integer(std::stoll(v.as_string()));
@@ -699,7 +811,11 @@ class Interpreter {
       }
     }
     if (f == "abs") {
-      if (v.is_int()) return Value::integer(std::llabs(v.as_int()));
+      if (v.is_int()) {
+        const auto r = checked::abs(v.as_int());
+        if (!r) return overflow(e, "abs(" + std::to_string(v.as_int()) + ")");
+        return Value::integer(*r);
+      }
       if (v.is_float()) return Value::floating(std::fabs(v.as_double()));
       return err(e, "abs of a non-number");
     }
@@ -725,8 +841,9 @@ class Interpreter {
       for (size_t i = 0; i < v.as_list().size(); ++i) {
         const Value& item = v.as_list()[i];
         r += (i ? sep : "") + (attr.is_string() ? item.get(attr.as_string()).str() : item.str());
+        if (r.size() > limits_.max_bytes) return too_big(e, r.size());
       }
-      return Value::string(r);
+      return make_string(e, std::move(r));
     }
     if (f == "first" || f == "last") {
       if (v.is_list()) {
@@ -821,8 +938,13 @@ class Interpreter {
       const int64_t width = a.arg(0, "width").is_int() ? a.arg(0, "width").as_int() : 4;
       const bool first = a.arg(1, "first").truthy();
       const bool blank = a.arg(2, "blank").truthy();
-      const std::string pad(static_cast<size_t>(std::max<int64_t>(0, width)), ' ');
       const std::string s = v.str();
+      const int64_t lines = 1 + std::count(s.begin(), s.end(), '\n');
+      const auto pad_bytes = checked::mul(std::max<int64_t>(0, width), lines);
+      if (!pad_bytes || static_cast<uint64_t>(*pad_bytes) + s.size() > limits_.max_bytes) {
+        return too_big(e, pad_bytes ? static_cast<size_t>(*pad_bytes) + s.size() : SIZE_MAX);
+      }
+      const std::string pad(static_cast<size_t>(std::max<int64_t>(0, width)), ' ');
       std::string r;
       size_t start = 0;
       bool is_first = true;
@@ -837,7 +959,7 @@ class Interpreter {
         start = nl + 1;
         is_first = false;
       }
-      return Value::string(r);
+      return make_string(e, std::move(r));
     }
     if (f == "round") {
       const int64_t prec = a.arg(0, "precision").is_int() ? a.arg(0, "precision").as_int() : 0;
@@ -877,13 +999,13 @@ class Interpreter {
     if (t == "callable") return v.is_function();
     if (t == "odd" || t == "even") {
       if (!v.is_int()) return err(e, "test '" + t + "' needs an integer");
-      return (v.as_int() % 2 != 0) == (t == "odd");
+      return (*checked::mod(v.as_int(), 2) != 0) == (t == "odd");
     }
     if (t == "divisibleby") {
       const Value d = a.arg(0, "num");
       if (!v.is_int() || !d.is_int() || d.as_int() == 0)
         return err(e, "divisibleby needs integers");
-      return v.as_int() % d.as_int() == 0;
+      return *checked::mod(v.as_int(), d.as_int()) == 0;
     }
     if (t == "equalto" || t == "eq" || t == "==" || t == "sameas")
       return values_equal(v, a.arg(0, "other"));
@@ -934,7 +1056,7 @@ class Interpreter {
       return eval(*e.b);
     }
     STEMMA_ASSIGN_OR_RETURN(Value r, eval(*e.b));
-    if (op == "~") return Value::string(l.str() + r.str());
+    if (op == "~") return make_string(e, l.str() + r.str());
     if (op == "==") return Value::boolean(values_equal(l, r));
     if (op == "!=") return Value::boolean(!values_equal(l, r));
     if (op == "in" || op == "not in") {
@@ -956,50 +1078,60 @@ class Interpreter {
       return Value::boolean(res);
     }
     if (op == "+") {
-      if (l.is_string() && r.is_string()) return Value::string(l.as_string() + r.as_string());
+      if (l.is_string() && r.is_string()) return make_string(e, l.as_string() + r.as_string());
       if (l.is_list() && r.is_list()) {
         ValueList out = l.as_list();
         out.insert(out.end(), r.as_list().begin(), r.as_list().end());
-        return Value::list(out);
+        return make_container(e, Value::list(std::move(out)));
       }
     }
     if ((l.is_number() || l.is_bool()) && (r.is_number() || r.is_bool())) {
       const bool ints = !l.is_float() && !r.is_float();
-      if (op == "+")
-        return ints ? Value::integer(l.as_int() + r.as_int())
+      const int64_t a = l.as_int(), b = r.as_int();
+      const std::string what = std::to_string(a) + " " + op + " " + std::to_string(b);
+      auto int_result = [&](std::optional<int64_t> v) -> Result<Value> {
+        if (!v) return overflow(e, what);
+        return Value::integer(*v);
+      };
+      if (op == "+") {
+        return ints ? int_result(checked::add(a, b))
                     : Value::floating(l.as_double() + r.as_double());
-      if (op == "-")
-        return ints ? Value::integer(l.as_int() - r.as_int())
+      }
+      if (op == "-") {
+        return ints ? int_result(checked::sub(a, b))
                     : Value::floating(l.as_double() - r.as_double());
-      if (op == "*")
-        return ints ? Value::integer(l.as_int() * r.as_int())
+      }
+      if (op == "*") {
+        return ints ? int_result(checked::mul(a, b))
                     : Value::floating(l.as_double() * r.as_double());
+      }
       if (op == "/") {
         if (r.as_double() == 0) return err(e, "division by zero");
         return Value::floating(l.as_double() / r.as_double());
       }
       if (op == "//" || op == "%") {
         if (r.as_double() == 0) return err(e, "integer division or modulo by zero");
-        if (ints) {
-          const int64_t a = l.as_int(), b = r.as_int();
-          int64_t q = a / b;
-          if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-          return op == "//" ? Value::integer(q) : Value::integer(a - q * b);
-        }
+        if (ints) return int_result(op == "//" ? checked::floordiv(a, b) : checked::mod(a, b));
         const double q = std::floor(l.as_double() / r.as_double());
         return op == "//" ? Value::floating(q) : Value::floating(l.as_double() - q * r.as_double());
       }
-      if (op == "**")
-        return ints && r.as_int() >= 0
-                   ? Value::integer(static_cast<int64_t>(std::pow(l.as_double(), r.as_double())))
-                   : Value::floating(std::pow(l.as_double(), r.as_double()));
+      if (op == "**") {
+        if (ints && b >= 0) return int_result(checked::pow(a, b));
+        return Value::floating(std::pow(l.as_double(), r.as_double()));
+      }
     }
     if (op == "*" && ((l.is_string() && r.is_int()) || (l.is_int() && r.is_string()))) {
       const std::string s = l.is_string() ? l.as_string() : r.as_string();
       const int64_t n = l.is_int() ? l.as_int() : r.as_int();
+      if (n <= 0 || s.empty()) return Value::string("");
+      const auto total = checked::mul(static_cast<int64_t>(s.size()), n);
+      if (!total || static_cast<uint64_t>(*total) > limits_.max_bytes) {
+        return too_big(e, total ? static_cast<size_t>(*total) : SIZE_MAX);
+      }
       std::string out;
-      for (int64_t i = 0; i < n && out.size() < (1u << 24); ++i) out += s;
-      return Value::string(out);
+      out.reserve(static_cast<size_t>(*total));
+      for (int64_t i = 0; i < n; ++i) out += s;
+      return make_string(e, std::move(out));
     }
     return err(e, std::string("unsupported operand type(s) for ") + op + ": '" + l.type_name() +
                       "' and '" + r.type_name() + "'");
@@ -1007,13 +1139,22 @@ class Interpreter {
 
   std::vector<Scope> scopes_;
   int macro_depth_ = 0;
+  RenderLimits limits_;
+  int64_t steps_ = 0;
+  int64_t last_cancel_check_ = 0;
 };
 
 }  // namespace
 
-Result<std::string> render(const Body& body, const ValueDict& globals) {
-  Interpreter interp(globals);
-  return interp.run(body);
+Result<std::string> render(const Body& body, const ValueDict& globals, const RenderLimits& limits) {
+  try {
+    Interpreter interp(globals, limits);
+    return interp.run(body);
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted("template: out of memory while rendering");
+  } catch (const std::exception& e) {
+    return Internal(std::string("template: ") + e.what());
+  }
 }
 
 }  // namespace stemma::jinja

@@ -7,9 +7,12 @@
 
 #include "engine/common/status.h"
 #include "engine/tokenizer/chat_template/ast.h"
+#include "engine/tokenizer/chat_template/render_limits.h"
 
 namespace stemma::jinja {
 
-Result<std::string> render(const Body& body, const ValueDict& globals);
+// Errors: RESOURCE_EXHAUSTED past `limits`, CANCELLED when its flag is set, INVALID_ARGUMENT
+// naming line:column for everything the template does wrong.
+Result<std::string> render(const Body& body, const ValueDict& globals, const RenderLimits& limits);
 
 }  // namespace stemma::jinja

@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 
 namespace stemma::jinja {
 
-Value Value::from_json(const nlohmann::ordered_json& j) {
+Value Value::from_json(const nlohmann::ordered_json& j, int depth) {
+  if (depth > kMaxJsonDepth) {
+    throw std::length_error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   switch (j.type()) {
     case nlohmann::ordered_json::value_t::null:
       return none();
@@ -15,19 +19,22 @@ Value Value::from_json(const nlohmann::ordered_json& j) {
     case nlohmann::ordered_json::value_t::number_integer:
       return integer(j.get<int64_t>());
     case nlohmann::ordered_json::value_t::number_unsigned:
-      return integer(static_cast<int64_t>(j.get<uint64_t>()));
+      // Past int64: a float (the interpreter computes with 64-bit integers).
+      return j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)
+                 ? floating(static_cast<double>(j.get<uint64_t>()))
+                 : integer(static_cast<int64_t>(j.get<uint64_t>()));
     case nlohmann::ordered_json::value_t::number_float:
       return floating(j.get<double>());
     case nlohmann::ordered_json::value_t::string:
       return string(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
       ValueList items;
-      for (const auto& e : j) items.push_back(from_json(e));
+      for (const auto& e : j) items.push_back(from_json(e, depth + 1));
       return list(std::move(items));
     }
     case nlohmann::ordered_json::value_t::object: {
       ValueDict items;
-      for (const auto& [k, v] : j.items()) items.emplace_back(k, from_json(v));
+      for (const auto& [k, v] : j.items()) items.emplace_back(k, from_json(v, depth + 1));
       return dict(std::move(items));
     }
     default:
@@ -237,6 +244,8 @@ bool values_equal(const Value& a, const Value& b) {
       return true;
     }
     case Value::Kind::kDict: {
+      // A namespace is equal only to itself (Python compares objects by identity).
+      if (a.is_namespace() || b.is_namespace()) return &a.as_dict() == &b.as_dict();
       if (a.as_dict().size() != b.as_dict().size()) return false;
       for (const auto& [k, v] : a.as_dict()) {
         const Value other = b.get(k);
@@ -298,8 +307,14 @@ void json_string(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
-Status json_dump(const Value& v, int indent, bool sort_keys, int depth, std::string* out) {
+Status json_dump(const Value& v, int indent, bool sort_keys, int depth, size_t max_bytes,
+                 std::string* out) {
   if (depth > 200) return InvalidArgument("tojson: nesting deeper than 200");
+  if (out->size() > max_bytes ||
+      (indent > 0 && static_cast<uint64_t>(indent) * static_cast<uint64_t>(depth + 1) >
+                         max_bytes - std::min(max_bytes, out->size()))) {
+    return ResourceExhausted("tojson: output over " + std::to_string(max_bytes) + " bytes");
+  }
   auto newline = [&](int d) {
     if (indent >= 0) {
       out->push_back('\n');
@@ -338,7 +353,8 @@ Status json_dump(const Value& v, int indent, bool sort_keys, int depth, std::str
       for (size_t i = 0; i < v.as_list().size(); ++i) {
         if (i) *out += item_sep;
         newline(depth + 1);
-        STEMMA_RETURN_IF_ERROR(json_dump(v.as_list()[i], indent, sort_keys, depth + 1, out));
+        STEMMA_RETURN_IF_ERROR(
+            json_dump(v.as_list()[i], indent, sort_keys, depth + 1, max_bytes, out));
       }
       newline(depth);
       out->push_back(']');
@@ -361,7 +377,8 @@ Status json_dump(const Value& v, int indent, bool sort_keys, int depth, std::str
         newline(depth + 1);
         json_string(items[i]->first, out);
         *out += ": ";
-        STEMMA_RETURN_IF_ERROR(json_dump(items[i]->second, indent, sort_keys, depth + 1, out));
+        STEMMA_RETURN_IF_ERROR(
+            json_dump(items[i]->second, indent, sort_keys, depth + 1, max_bytes, out));
       }
       newline(depth);
       out->push_back('}');
@@ -375,9 +392,13 @@ Status json_dump(const Value& v, int indent, bool sort_keys, int depth, std::str
 
 }  // namespace
 
-Result<std::string> to_python_json(const Value& value, int indent, bool sort_keys) {
+Result<std::string> to_python_json(const Value& value, int indent, bool sort_keys,
+                                   size_t max_bytes) {
   std::string out;
-  STEMMA_RETURN_IF_ERROR(json_dump(value, indent, sort_keys, 0, &out));
+  STEMMA_RETURN_IF_ERROR(json_dump(value, indent, sort_keys, 0, max_bytes, &out));
+  if (out.size() > max_bytes) {
+    return ResourceExhausted("tojson: output over " + std::to_string(max_bytes) + " bytes");
+  }
   return out;
 }
 

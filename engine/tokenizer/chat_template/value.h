@@ -2,6 +2,7 @@
 // them: truthiness, ==, str() and repr(), and json.dumps for the tojson filter.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,12 +60,14 @@ class Value {
   static Value list(ValueList items = {}) {
     Value v;
     v.kind_ = Kind::kList;
+    for (const auto& i : items) v.depth_ = std::max(v.depth_, i.depth_ + 1);
     v.list_ = std::make_shared<ValueList>(std::move(items));
     return v;
   }
   static Value dict(ValueDict items = {}, bool is_namespace = false) {
     Value v;
     v.kind_ = Kind::kDict;
+    for (const auto& [k, i] : items) v.depth_ = std::max(v.depth_, i.depth_ + 1);
     v.dict_ = std::make_shared<ValueDict>(std::move(items));
     v.namespace_ = is_namespace;
     return v;
@@ -76,9 +79,15 @@ class Value {
     v.fn_ = std::make_shared<NativeFunction>(std::move(fn));
     return v;
   }
-  static Value from_json(const nlohmann::ordered_json& j);
+  // JSON nested deeper than kMaxJsonDepth throws std::length_error (a caller's messages or
+  // tools must not make the conversion recurse without bound).
+  static constexpr int kMaxJsonDepth = 256;
+  static Value from_json(const nlohmann::ordered_json& j, int depth = 0);
 
   Kind kind() const { return kind_; }
+  // How deep lists and dicts nest inside this value (0 for scalars; as built: a namespace's
+  // later assignments do not update it).
+  int depth() const { return depth_; }
   bool is_undefined() const { return kind_ == Kind::kUndefined; }
   bool is_none() const { return kind_ == Kind::kNone; }
   bool is_bool() const { return kind_ == Kind::kBool; }
@@ -115,6 +124,7 @@ class Value {
  private:
   Kind kind_ = Kind::kUndefined;
   bool namespace_ = false;
+  int depth_ = 0;
   int64_t int_ = 0;
   double float_ = 0;
   std::shared_ptr<std::string> str_;
@@ -135,7 +145,9 @@ struct CallArgs {
 
 // json.dumps(value, ensure_ascii=False, indent=indent, sort_keys=sort_keys) with Python's
 // default separators (", " and ": ", or "," and ": " when indenting). indent < 0: none.
-Result<std::string> to_python_json(const Value& value, int indent, bool sort_keys);
+// Output over max_bytes is an error.
+Result<std::string> to_python_json(const Value& value, int indent, bool sort_keys,
+                                   size_t max_bytes = SIZE_MAX);
 
 // Python's repr() of a float (shortest round-trip digits, "1.0", "1e-05", "inf").
 std::string python_float_repr(double d);

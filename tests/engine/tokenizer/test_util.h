@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -55,6 +56,20 @@ inline std::string ids_to_string(const std::vector<int32_t>& ids) {
   std::string s;
   for (size_t i = 0; i < ids.size(); ++i) s += (i ? " " : "") + std::to_string(ids[i]);
   return s;
+}
+
+// The reference fixtures' hash (tools/tokenizer/make_reference.mjs): two 32-bit FNV-1a
+// hashes of the bytes with different offset bases, as 8 + 4 hex digits.
+inline std::string hash(const std::string& text) {
+  uint32_t h1 = 0x811c9dc5u, h2 = 0x9747b28cu;
+  for (char c : text) {
+    const auto b = static_cast<uint8_t>(c);
+    h1 = (h1 ^ b) * 0x01000193u;
+    h2 = (h2 ^ b) * 0x01000193u;
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x%04x", h1, h2 >> 16);
+  return buf;
 }
 
 }  // namespace stemma::test
