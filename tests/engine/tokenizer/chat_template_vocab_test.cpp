@@ -52,9 +52,13 @@ TEST_CASE("chat templates of the npm vocabularies match Jinja2 with transformers
       MESSAGE("skipping: " << dir << " missing (run scripts/setup.d/20-tokenizer-assets.sh)");
       std::exit(77);
     }
-    auto spec = load_hf_tokenizer(dir);
+    // Only tokenizer_config.json matters here (the template, the special tokens): it is read
+    // beside a stub tokenizer.json rather than parsing the real, large one.
+    const std::string config = slurp(dir + "/tokenizer_config.json");
+    auto spec =
+        parse_hf_tokenizer(R"({"model":{"type":"BPE","vocab":{"a":0},"merges":[]}})", config);
     REQUIRE_MESSAGE(spec.ok(), spec.status().to_string());
-    const ojson cfg = ojson::parse(slurp(dir + "/tokenizer_config.json"));
+    const ojson cfg = ojson::parse(config);
     for (const auto& [name, results] : by_template.items()) {
       std::string source;
       if (cfg["chat_template"].is_string()) {
