@@ -64,7 +64,7 @@ TEST_CASE("chat template inputs: messages and tools nested 20,000 deep are refus
 
 TEST_CASE("chat template budget: runaway loops and huge strings stop with an error") {
   // Nested range(10000) loops used to run for minutes. (The default budget, 20M steps, stops
-  // them after about 10 s of CPU; a smaller one keeps this test fast.)
+  // them after 10-15 s of CPU on the dev machine; a smaller one keeps this test fast.)
   CHECK(RenderLimits{}.max_steps == 20'000'000);
   ChatTemplateInputs budget;
   budget.limits.max_steps = 300'000;
