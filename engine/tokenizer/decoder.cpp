@@ -4,42 +4,11 @@
 
 #include "engine/tokenizer/byte_level.h"
 #include "engine/tokenizer/regex_splitter.h"
+#include "engine/tokenizer/token_strings.h"
 #include "engine/tokenizer/utf8.h"
 
 namespace stemma {
 namespace {
-
-std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
-  if (from.empty()) return std::string(text);
-  std::string out;
-  out.reserve(text.size());
-  size_t pos = 0;
-  while (true) {
-    const size_t hit = text.find(from, pos);
-    if (hit == std::string_view::npos) break;
-    out.append(text.substr(pos, hit - pos));
-    out.append(to);
-    pos = hit + from.size();
-  }
-  out.append(text.substr(pos));
-  return out;
-}
-
-// "<0x41>" -> 0x41 (either case of hex digits), or -1.
-int byte_token_value(std::string_view t) {
-  if (t.size() != 6 || t.substr(0, 3) != "<0x" || t[5] != '>') return -1;
-  int v = 0;
-  for (int i = 3; i < 5; ++i) {
-    const char c = t[i];
-    const int d = (c >= '0' && c <= '9')   ? c - '0'
-                  : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                  : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                           : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
 
 std::vector<std::string> code_points(std::string_view s) {
   std::vector<std::string> out;
@@ -67,7 +36,7 @@ std::string wordpiece_cleanup(std::string_view text) {
                           {" 's", "'s"},
                           {" 've", "'ve"},
                           {" 're", "'re"}}) {
-    s = replace_all(s, from, to);
+    s = token_strings::replace_all(s, from, to);
   }
   return s;
 }
@@ -130,7 +99,7 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
           if (regexes_[k]) {
             next.push_back(replace_regex_matches(t, *regexes_[k], s.content));
           } else {
-            next.push_back(replace_all(t, s.pattern, s.content));
+            next.push_back(token_strings::replace_all(t, s.pattern, s.content));
           }
         }
         break;
@@ -146,7 +115,7 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
           pending.clear();
         };
         for (auto& t : tokens) {
-          const int b = byte_token_value(t);
+          const int b = token_strings::byte_fallback_value(t);
           if (b >= 0) {
             pending.push_back(static_cast<char>(b));
           } else {
@@ -211,14 +180,16 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
         break;
       case K::kBpe:
         for (size_t i = 0; i < tokens.size(); ++i) {
-          next.push_back(replace_all(tokens[i], s.prefix, i + 1 == tokens.size() ? "" : " "));
+          next.push_back(
+              token_strings::replace_all(tokens[i], s.prefix, i + 1 == tokens.size() ? "" : " "));
         }
         break;
       case K::kCtc: {
         for (size_t i = 0; i < tokens.size(); ++i) {
           if (i > 0 && tokens[i] == tokens[i - 1]) continue;
-          std::string r = replace_all(tokens[i], s.prefix, "");
-          if (s.cleanup) r = replace_all(wordpiece_cleanup(r), s.word_delimiter, " ");
+          std::string r = token_strings::replace_all(tokens[i], s.prefix, "");
+          if (s.cleanup)
+            r = token_strings::replace_all(wordpiece_cleanup(r), s.word_delimiter, " ");
           if (!r.empty()) next.push_back(std::move(r));
         }
         break;

@@ -11,6 +11,7 @@
 #include "engine/tokenizer/normalizer.h"
 #include "engine/tokenizer/pre_tokenizer.h"
 #include "engine/tokenizer/regex_splitter.h"
+#include "engine/tokenizer/token_strings.h"
 #include "engine/tokenizer/utf8.h"
 #include "engine/tokenizer/word_models.h"
 
@@ -19,37 +20,6 @@ namespace {
 
 constexpr int32_t kTypeUnknown = 2, kTypeControl = 3, kTypeUserDefined = 4, kTypeByte = 6;
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
-
-// "<0x41>" -> 0x41, or -1.
-int parse_byte_token(std::string_view t) {
-  if (t.size() != 6 || t.substr(0, 3) != "<0x" || t[5] != '>') return -1;
-  int v = 0;
-  for (int i = 3; i < 5; ++i) {
-    const char c = t[i];
-    int d = (c >= '0' && c <= '9')   ? c - '0'
-            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                                     : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
-std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 4);
-  size_t pos = 0;
-  while (true) {
-    const size_t hit = text.find(from, pos);
-    if (hit == std::string_view::npos) break;
-    out.append(text.substr(pos, hit - pos));
-    out.append(to);
-    pos = hit + from.size();
-  }
-  out.append(text.substr(pos));
-  return out;
-}
 
 // A GGUF-shaped spec (no HF pipeline) as the pipeline llama.cpp and HF give such a vocabulary.
 Status synthesize_pipeline(TokenizerSpec* s) {
@@ -218,7 +188,7 @@ Status Tokenizer::build(TokenizerSpec spec) {
     const int32_t type = s.token_types[i];
     const bool in_model = s.hf_pipeline ? (i < s.in_model_vocab.size() && s.in_model_vocab[i])
                                         : (type != kTypeControl && type != kTypeUnknown);
-    const int b = byte_level_ ? -1 : parse_byte_token(tok);
+    const int b = byte_level_ ? -1 : token_strings::byte_fallback_value(tok);
     if (b >= 0 && (type == kTypeByte || (s.hf_pipeline && in_model))) {
       byte_token_value_[i] = static_cast<uint8_t>(b);
       if (byte_ids[b] < 0) byte_ids[b] = id;
@@ -407,13 +377,14 @@ std::string Tokenizer::token_bytes(int32_t id) const {
     out = tok;  // added tokens are stored as their text
   } else if (byte_level_) {
     byte_level::decode(tok, &out);
-  } else if (parse_byte_token(tok) >= 0 && (type == kTypeByte || spec_.byte_fallback)) {
+  } else if (token_strings::byte_fallback_value(tok) >= 0 &&
+             (type == kTypeByte || spec_.byte_fallback)) {
     out.push_back(static_cast<char>(byte_token_value_[id]));
   } else if (spec_.model == "wordpiece") {
     const std::string& prefix = spec_.continuing_subword_prefix;
     out = tok.compare(0, prefix.size(), prefix) == 0 ? tok.substr(prefix.size()) : " " + tok;
   } else {
-    out = replace_all(tok, kSpaceMark, " ");
+    out = token_strings::replace_all(tok, kSpaceMark, " ");
   }
   return out;
 }
@@ -486,7 +457,7 @@ std::string clean_up_tokenization_spaces(std::string_view text) {
                           {" 's", "'s"},
                           {" 've", "'ve"},
                           {" 're", "'re"}}) {
-    s = replace_all(s, from, to);
+    s = token_strings::replace_all(s, from, to);
   }
   return s;
 }
