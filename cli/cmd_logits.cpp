@@ -1,34 +1,96 @@
-// `stemma logits --model PATH --tokens 1,2,3 [--top K] [--threads T]`: runs the CPU forward pass
-// over the token ids and prints {"logits": [[vocab floats] per position]}, or with --top K > 0
-// {"top": [[{"id": i, "logit": x} K per position]]}, highest first.
+// `stemma logits --model PATH (--tokens 1,2,3 | --tokens-file FILE) [--rows 0,15,2047] [--top K]
+// [--threads T]`: runs the CPU forward pass over the token ids and prints
+// {"logits": [[vocab floats] per position]}, or with --top K > 0
+// {"top": [[{"id": i, "logit": x} K per position]]}, highest first. --tokens-file reads the ids
+// from a file (separated by commas, spaces or newlines). --rows prints only those positions, in
+// the order given, and adds {"rows": [...]}; the prompt is then prefilled in chunks ending at
+// those positions and nothing after the last one is computed (see prompt_rows.h).
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
+#include "engine/backend/cpu/prompt_rows.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma::cli {
 namespace {
 
+// Token ids from --tokens or --tokens-file (exactly one of them).
+Result<std::vector<int32_t>> read_tokens(const Args& args) {
+  if (args.has("tokens") == args.has("tokens-file"))
+    return InvalidArgument("give exactly one of --tokens 1,2,3 and --tokens-file FILE");
+  if (auto text = args.get("tokens")) {
+    auto tokens = Args::parse_int_list(*text);
+    if (!tokens.ok()) return InvalidArgument("--tokens: " + tokens.status().message());
+    return tokens;
+  }
+  const std::string path = *args.get("tokens-file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("--tokens-file: cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  // Commas, spaces and newlines all separate ids.
+  std::replace_if(
+      text.begin(), text.end(), [](char ch) { return ch == ','; }, ' ');
+  std::istringstream items(text);
+  std::vector<std::string> parts;
+  for (std::string item; items >> item;) parts.push_back(item);
+  std::string joined;
+  for (size_t i = 0; i < parts.size(); ++i) joined += (i ? "," : "") + parts[i];
+  if (joined.empty()) return InvalidArgument("--tokens-file: '" + path + "' holds no token ids");
+  auto tokens = Args::parse_int_list(joined);
+  if (!tokens.ok())
+    return InvalidArgument("--tokens-file '" + path + "': " + tokens.status().message());
+  return tokens;
+}
+
+// One printed row: the whole vocabulary, or its `top` highest entries.
+nlohmann::json row_json(const float* row, size_t vocab, int64_t top) {
+  if (top <= 0) return std::vector<float>(row, row + vocab);
+  std::vector<int32_t> ids(vocab);
+  std::iota(ids.begin(), ids.end(), 0);
+  const size_t k = std::min(vocab, static_cast<size_t>(top));
+  std::partial_sort(
+      ids.begin(), ids.begin() + static_cast<ptrdiff_t>(k), ids.end(),
+      [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
+  nlohmann::json entries = nlohmann::json::array();
+  for (size_t i = 0; i < k; ++i) entries.push_back({{"id", ids[i]}, {"logit", row[ids[i]]}});
+  return entries;
+}
+
 int run_logits(const Args& args) {
   try {
     auto path = args.require("model");
     if (!path.ok()) return fail(path.status());
-    auto tokens_text = args.require("tokens");
-    if (!tokens_text.ok()) return fail(tokens_text.status());
-    auto tokens = Args::parse_int_list(*tokens_text);
+    auto tokens = read_tokens(args);
     if (!tokens.ok()) return fail(tokens.status());
     if (tokens->empty()) return fail(InvalidArgument("--tokens: no token ids"));
     auto top = args.get_int("top", 0);
     if (!top.ok()) return fail(top.status());
     auto threads = args.get_int("threads", 0);
     if (!threads.ok()) return fail(threads.status());
+    std::vector<int64_t> rows;
+    if (auto text = args.get("rows")) {
+      auto list = Args::parse_int_list(*text);
+      if (!list.ok()) return fail(InvalidArgument("--rows: " + list.status().message()));
+      for (int32_t r : *list) {
+        if (r < 0 || static_cast<size_t>(r) >= tokens->size()) {
+          return fail(OutOfRange("--rows: position " + std::to_string(r) +
+                                 " is outside the prompt of " + std::to_string(tokens->size()) +
+                                 " tokens"));
+        }
+        rows.push_back(r);
+      }
+    }
 
     auto loaded = load_model(*path);
     if (!loaded.ok()) return fail(loaded.status());
@@ -38,29 +100,23 @@ int run_logits(const Args& args) {
     kv.num_pages = (static_cast<int64_t>(tokens->size()) + 15) / 16;
     auto ex = cpu::CpuExecutor::create(model, kv, static_cast<int>(*threads));
     if (!ex.ok()) return fail(ex.status());
-    auto out = cpu::greedy_generate(**ex, *tokens, 0, 0, /*keep_prompt_logits=*/true);
-    if (!out.ok()) return fail(out.status());
 
     const size_t vocab = static_cast<size_t>(model->config.vocab_size);
-    const std::vector<float>& logits = out->prompt_logits;
-    nlohmann::json rows = nlohmann::json::array();
-    for (size_t p = 0; p < tokens->size(); ++p) {
-      const float* row = logits.data() + p * vocab;
-      if (*top > 0) {
-        std::vector<int32_t> ids(vocab);
-        std::iota(ids.begin(), ids.end(), 0);
-        const size_t k = std::min(vocab, static_cast<size_t>(*top));
-        std::partial_sort(
-            ids.begin(), ids.begin() + static_cast<ptrdiff_t>(k), ids.end(),
-            [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
-        nlohmann::json entries = nlohmann::json::array();
-        for (size_t i = 0; i < k; ++i) entries.push_back({{"id", ids[i]}, {"logit", row[ids[i]]}});
-        rows.push_back(std::move(entries));
-      } else {
-        rows.push_back(std::vector<float>(row, row + vocab));
-      }
+    const char* key = *top > 0 ? "top" : "logits";
+    nlohmann::json printed = nlohmann::json::array();
+    if (rows.empty()) {
+      auto out = cpu::greedy_generate(**ex, *tokens, 0, 0, /*keep_prompt_logits=*/true);
+      if (!out.ok()) return fail(out.status());
+      for (size_t p = 0; p < tokens->size(); ++p)
+        printed.push_back(row_json(out->prompt_logits.data() + p * vocab, vocab, *top));
+      std::cout << nlohmann::json{{key, std::move(printed)}}.dump() << "\n";
+      return 0;
     }
-    std::cout << nlohmann::json{{*top > 0 ? "top" : "logits", std::move(rows)}}.dump() << "\n";
+    auto out = cpu::prompt_logits_rows(**ex, *tokens, rows);
+    if (!out.ok()) return fail(out.status());
+    for (size_t r = 0; r < rows.size(); ++r)
+      printed.push_back(row_json(out->data() + r * vocab, vocab, *top));
+    std::cout << nlohmann::json{{"rows", rows}, {key, std::move(printed)}}.dump() << "\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(Internal(std::string("logits: ") + e.what()));
@@ -69,7 +125,9 @@ int run_logits(const Args& args) {
 
 }  // namespace
 
-STEMMA_CLI_COMMAND(kRegisterLogits, "logits", "print the model's logits for token ids (CPU)",
+STEMMA_CLI_COMMAND(kRegisterLogits, "logits",
+                   "print the model's logits for token ids (CPU): --model PATH, --tokens 1,2,3 | "
+                   "--tokens-file FILE [--rows 0,15] [--top K] [--threads T]",
                    &run_logits, {});
 
 }  // namespace stemma::cli
