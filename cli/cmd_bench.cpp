@@ -39,40 +39,6 @@ Result<DType> parse_type(const std::string& s) {
                          "' (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)");
 }
 
-// A SentencePiece-style vocabulary with the entries llama.cpp requires (unk/bos/eos, the 256
-// byte tokens) and placeholder pieces for the rest: enough for other engines to load a dummy
-// model; the benchmark itself feeds token ids.
-[[maybe_unused]] TokenizerSpec minimal_tokenizer(int64_t vocab) {
-  TokenizerSpec t;
-  t.model = "llama";
-  t.pre = "default";
-  for (int64_t i = 0; i < vocab; ++i) {
-    std::string piece;
-    int32_t type = 1;
-    if (i == 0) {
-      piece = "<unk>", type = 2;
-    } else if (i == 1) {
-      piece = "<s>", type = 3;
-    } else if (i == 2) {
-      piece = "</s>", type = 3;
-    } else if (i < 3 + 256) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "<0x%02X>", static_cast<unsigned>(i - 3));
-      piece = buf, type = 6;
-    } else {
-      piece = "\xe2\x96\x81t" + std::to_string(i);
-    }
-    t.tokens.push_back(piece);
-    t.scores.push_back(-static_cast<float>(i));
-    t.token_types.push_back(type);
-  }
-  t.unk_id = 0;
-  t.bos_id = 1;
-  t.eos_id = 2;
-  t.add_bos = false;
-  return t;
-}
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0.0 : v[v.size() / 2];
@@ -115,7 +81,7 @@ int run_bench(const Args& args) {
       ConvertOptions opts;
       opts.type = *type;
       opts.name = "stemma-bench";
-      opts.tokenizer = minimal_tokenizer(loaded->config.vocab_size);
+      opts.tokenizer = placeholder_tokenizer(loaded->config.vocab_size);
       Status st = convert_to_gguf(*loaded, *out, opts);
       if (!st.ok()) return fail(st);
       loaded = load_model(*out);

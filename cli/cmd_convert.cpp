@@ -2,6 +2,8 @@
 // `--dummy CONFIG.json [--seed N] [--init benchmark|reference]` instead of --model writes seeded
 // random weights at real shapes. `--format hf` (with --dummy) writes an HF folder instead:
 // --out DIR gets CONFIG.json verbatim and model.safetensors (--type f32, f16 or bf16).
+// --placeholder-vocab writes a placeholder vocabulary (placeholder_tokenizer) into a GGUF whose
+// source has no tokenizer (--dummy, generated HF folders), so that llama.cpp loads the file.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -78,6 +80,13 @@ int run_convert(const Args& args) {
     ConvertOptions opt;
     opt.type = *type;
     opt.name = args.get_or("name", std::filesystem::path(source).filename().string());
+    if (args.has("placeholder-vocab")) {
+      if (model->tokenizer) {
+        return fail(InvalidArgument("--placeholder-vocab: '" + source +
+                                    "' has its own tokenizer; it would be replaced"));
+      }
+      opt.tokenizer = placeholder_tokenizer(model->config.vocab_size);
+    }
     Status st = convert_to_gguf(*model, *out, opt);
     if (!st.ok()) return fail(st);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -97,8 +106,9 @@ int run_convert(const Args& args) {
 
 STEMMA_CLI_COMMAND(kRegisterConvert, "convert",
                    "write a GGUF: --model PATH | --dummy CONFIG.json [--seed N] [--init "
-                   "benchmark|reference], --out FILE.gguf [--type q8_0] [--name NAME]; --format hf "
-                   "--out DIR writes config.json + model.safetensors (f32, f16, bf16)",
-                   &run_convert, {});
+                   "benchmark|reference], --out FILE.gguf [--type q8_0] [--name NAME] "
+                   "[--placeholder-vocab]; --format hf --out DIR writes config.json + "
+                   "model.safetensors (f32, f16, bf16)",
+                   &run_convert, {"placeholder-vocab"});
 
 }  // namespace stemma::cli

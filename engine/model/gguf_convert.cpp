@@ -1,6 +1,7 @@
 #include "engine/model/gguf_convert.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "engine/model/quant/quant.h"
@@ -112,6 +113,37 @@ void write_tokenizer_metadata(const TokenizerSpec& t, GgufWriter* w) {
   w->set_bool("tokenizer.ggml.add_eos_token", t.add_eos);
   w->set_bool("tokenizer.ggml.add_space_prefix", t.add_space_prefix);
   if (!t.chat_template.empty()) w->set_string("tokenizer.chat_template", t.chat_template);
+}
+
+TokenizerSpec placeholder_tokenizer(int64_t vocab) {
+  TokenizerSpec t;
+  t.model = "llama";
+  t.pre = "default";
+  for (int64_t i = 0; i < vocab; ++i) {
+    std::string piece;
+    int32_t type = 1;
+    if (i == 0) {
+      piece = "<unk>", type = 2;
+    } else if (i == 1) {
+      piece = "<s>", type = 3;
+    } else if (i == 2) {
+      piece = "</s>", type = 3;
+    } else if (i < 3 + 256) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "<0x%02X>", static_cast<unsigned>(i - 3));
+      piece = buf, type = 6;
+    } else {
+      piece = "\xe2\x96\x81t" + std::to_string(i);
+    }
+    t.tokens.push_back(piece);
+    t.scores.push_back(-static_cast<float>(i));
+    t.token_types.push_back(type);
+  }
+  t.unk_id = 0;
+  t.bos_id = 1;
+  t.eos_id = 2;
+  t.add_bos = false;
+  return t;
 }
 
 Result<GgufWriter> make_gguf_writer(const LoadedModel& model, const ConvertOptions& opt) {

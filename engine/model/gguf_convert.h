@@ -28,6 +28,11 @@ Status convert_to_gguf(const LoadedModel& model, const std::string& out_path,
 void write_config_metadata(const ModelConfig& c, GgufWriter* w);
 void write_tokenizer_metadata(const TokenizerSpec& t, GgufWriter* w);
 
+// A SentencePiece-style vocabulary of `vocab` entries with those llama.cpp requires (unk 0,
+// bos 1, eos 2, the 256 byte tokens) and placeholder pieces for the rest: enough for other
+// engines to load a model that has no tokenizer (generated weights), fed token ids.
+TokenizerSpec placeholder_tokenizer(int64_t vocab);
+
 // For the llama permutation: output row r of a Q (n_heads) or K (n_kv_heads) projection takes
 // input row permuted_qk_row(r, ...) of the HF (rotate-halves) layout.
 int64_t permuted_qk_row(int64_t r, int64_t head_dim);

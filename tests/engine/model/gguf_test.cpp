@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <set>
+#include <string>
 
 #include "engine/model/gguf_convert.h"
 #include "engine/model/gguf_loader.h"
@@ -415,6 +417,50 @@ TEST_CASE("Q5_0 tensors of downloads (llama.cpp's Q4_K_M fallback) load as exact
     auto got = row_f32(*v, r);
     CHECK(std::memcmp(got.data(), want.data() + r * v->cols(), got.size() * 4) == 0);
   }
+}
+
+TEST_CASE("placeholder_tokenizer: unk/bos/eos, the 256 byte tokens, then placeholder pieces") {
+  const TokenizerSpec t = placeholder_tokenizer(300);
+  REQUIRE(t.tokens.size() == 300);
+  REQUIRE(t.scores.size() == 300);
+  REQUIRE(t.token_types.size() == 300);
+  CHECK(t.model == "llama");
+  CHECK(t.tokens[0] == "<unk>");
+  CHECK(t.token_types[0] == 2);
+  CHECK(t.tokens[1] == "<s>");
+  CHECK(t.tokens[2] == "</s>");
+  CHECK(t.token_types[2] == 3);
+  CHECK(t.tokens[3] == "<0x00>");
+  CHECK(t.tokens[3 + 0xAB] == "<0xAB>");
+  CHECK(t.tokens[258] == "<0xFF>");
+  CHECK(t.token_types[258] == 6);
+  CHECK(t.tokens[259] == "\xe2\x96\x81t259");
+  CHECK(t.token_types[259] == 1);
+  // Every piece distinct (llama.cpp builds a piece -> id map).
+  std::set<std::string> pieces(t.tokens.begin(), t.tokens.end());
+  CHECK(pieces.size() == t.tokens.size());
+  CHECK(t.unk_id == 0);
+  CHECK(t.bos_id == 1);
+  CHECK(t.eos_id == 2);
+
+  // Written into a GGUF and read back unchanged.
+  TempDir dir;
+  nlohmann::json cfg = tiny_config("LlamaForCausalLM");
+  cfg["vocab_size"] = 300;
+  write_hf_folder(dir, cfg);
+  auto hf = load_model(dir.path().string());
+  REQUIRE(hf.ok());
+  ConvertOptions opt;
+  opt.type = DType::kQ8_0;
+  opt.tokenizer = placeholder_tokenizer(hf->config.vocab_size);
+  REQUIRE(convert_to_gguf(*hf, dir.file("p.gguf"), opt).ok());
+  auto gg = load_model(dir.file("p.gguf"));
+  REQUIRE_MESSAGE(gg.ok(), gg.status().to_string());
+  REQUIRE(gg->tokenizer.has_value());
+  CHECK(gg->tokenizer->tokens == t.tokens);
+  CHECK(gg->tokenizer->scores == t.scores);
+  CHECK(gg->tokenizer->token_types == t.token_types);
+  CHECK(gg->tokenizer->unk_id == 0);
 }
 
 }  // namespace
