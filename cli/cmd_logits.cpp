@@ -1,10 +1,13 @@
 // `stemma logits --model PATH (--tokens 1,2,3 | --tokens-file FILE) [--rows 0,15,2047] [--top K]
-// [--threads T]`: runs the CPU forward pass over the token ids and prints
+// [--greedy N] [--threads T]`: runs the CPU forward pass over the token ids and prints
 // {"logits": [[vocab floats] per position]}, or with --top K > 0
 // {"top": [[{"id": i, "logit": x} K per position]]}, highest first. --tokens-file reads the ids
 // from a file (separated by commas, spaces or newlines). --rows prints only those positions, in
 // the order given, and adds {"rows": [...]}; the prompt is then prefilled in chunks ending at
-// those positions and nothing after the last one is computed (see prompt_rows.h).
+// those positions and nothing after the last one is computed (see prompt_rows.h). --greedy N
+// appends N argmax tokens after the prompt, one decode step at a time, and prints
+// {"greedy": [ids], "greedy_margins": [top1 - top2 of the row each was chosen from]}; no logits
+// are printed then unless --rows asks for them (a separate pass over the prompt).
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -78,6 +81,10 @@ int run_logits(const Args& args) {
     if (!top.ok()) return fail(top.status());
     auto threads = args.get_int("threads", 0);
     if (!threads.ok()) return fail(threads.status());
+    auto greedy = args.get_int("greedy", 0);
+    if (!greedy.ok()) return fail(greedy.status());
+    if (*greedy < 0 || *greedy > 1000000)
+      return fail(InvalidArgument("--greedy: " + std::to_string(*greedy) + " tokens (0 to 1e6)"));
     std::vector<int64_t> rows;
     if (auto text = args.get("rows")) {
       auto list = Args::parse_int_list(*text);
@@ -97,13 +104,24 @@ int run_logits(const Args& args) {
     auto model = std::make_shared<const LoadedModel>(std::move(loaded).value());
     KvCacheShape kv;
     kv.page_size = 16;
-    kv.num_pages = (static_cast<int64_t>(tokens->size()) + 15) / 16;
+    kv.num_pages = (static_cast<int64_t>(tokens->size()) + *greedy + 15) / 16;
     auto ex = cpu::CpuExecutor::create(model, kv, static_cast<int>(*threads));
     if (!ex.ok()) return fail(ex.status());
 
     const size_t vocab = static_cast<size_t>(model->config.vocab_size);
     const char* key = *top > 0 ? "top" : "logits";
     nlohmann::json printed = nlohmann::json::array();
+    nlohmann::json result = nlohmann::json::object();
+    if (*greedy > 0) {
+      auto out = cpu::greedy_generate(**ex, *tokens, static_cast<int>(*greedy));
+      if (!out.ok()) return fail(out.status());
+      result["greedy"] = out->tokens;
+      result["greedy_margins"] = out->margins;
+      if (rows.empty()) {
+        std::cout << result.dump() << "\n";
+        return 0;
+      }
+    }
     if (rows.empty()) {
       auto out = cpu::greedy_generate(**ex, *tokens, 0, 0, /*keep_prompt_logits=*/true);
       if (!out.ok()) return fail(out.status());
@@ -116,7 +134,9 @@ int run_logits(const Args& args) {
     if (!out.ok()) return fail(out.status());
     for (size_t r = 0; r < rows.size(); ++r)
       printed.push_back(row_json(out->data() + r * vocab, vocab, *top));
-    std::cout << nlohmann::json{{"rows", rows}, {key, std::move(printed)}}.dump() << "\n";
+    result["rows"] = rows;
+    result[key] = std::move(printed);
+    std::cout << result.dump() << "\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(Internal(std::string("logits: ") + e.what()));
@@ -127,7 +147,7 @@ int run_logits(const Args& args) {
 
 STEMMA_CLI_COMMAND(kRegisterLogits, "logits",
                    "print the model's logits for token ids (CPU): --model PATH, --tokens 1,2,3 | "
-                   "--tokens-file FILE [--rows 0,15] [--top K] [--threads T]",
+                   "--tokens-file FILE [--rows 0,15] [--top K] [--greedy N] [--threads T]",
                    &run_logits, {});
 
 }  // namespace stemma::cli

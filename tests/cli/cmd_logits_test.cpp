@@ -1,6 +1,7 @@
 // `stemma logits`, run as a program on the Qwen2 HF fixture: --rows prints exactly those rows of
 // the full output (in the order given, with their positions), --tokens-file reads the same ids
-// as --tokens, and bad input is refused with a message naming it.
+// as --tokens, --greedy continues the prompt by argmax, and bad input is refused with a message
+// naming it.
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
@@ -114,6 +115,35 @@ TEST_CASE("--tokens-file reads ids separated by commas, spaces and newlines") {
                                        "' --top 2 --rows 3,19");
   CHECK(a == b);
   std::filesystem::remove(file);
+}
+
+TEST_CASE("--greedy continues the prompt with the argmax of each next row") {
+  const std::string m = "logits --model '" + kModel + "' ";
+  const nlohmann::json g = stemma_json(m + "--tokens " + kTokens + " --greedy 4");
+  CHECK_FALSE(g.contains("logits"));
+  REQUIRE(g["greedy"].size() == 4);
+  REQUIRE(g["greedy_margins"].size() == 4);
+  // Each token is the top entry of the row after the prompt plus the tokens before it, and its
+  // margin is that row's top1 - top2.
+  std::string prompt = kTokens;
+  for (size_t i = 0; i < 4; ++i) {
+    const nlohmann::json top = stemma_json(m + "--tokens " + prompt + " --top 2");
+    const nlohmann::json& last = top["top"].back();
+    CHECK(g["greedy"][i] == last[0]["id"]);
+    const double margin = last[0]["logit"].get<double>() - last[1]["logit"].get<double>();
+    CHECK(g["greedy_margins"][i].get<double>() == doctest::Approx(margin).epsilon(1e-4));
+    prompt += "," + std::to_string(g["greedy"][i].get<int>());
+  }
+  // With --rows, the rows are printed as without --greedy.
+  const nlohmann::json both =
+      stemma_json(m + "--tokens " + kTokens + " --greedy 2 --rows 19 --top 2");
+  const nlohmann::json rows = stemma_json(m + "--tokens " + kTokens + " --rows 19 --top 2");
+  CHECK(both["top"] == rows["top"]);
+  CHECK(both["greedy"][0] == g["greedy"][0]);
+  CHECK(both["greedy"][1] == g["greedy"][1]);
+  Run r = stemma(m + "--tokens 1,2,3 --greedy -1");
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("--greedy: -1") != std::string::npos);
 }
 
 TEST_CASE("bad token and row options are refused with a message naming them") {

@@ -13,6 +13,20 @@ int32_t argmax(std::span<const float> values) {
   return static_cast<int32_t>(best);
 }
 
+float top2_margin(std::span<const float> values) {
+  if (values.size() < 2) return 0.0f;
+  float first = std::max(values[0], values[1]), second = std::min(values[0], values[1]);
+  for (size_t i = 2; i < values.size(); ++i) {
+    if (values[i] > first) {
+      second = first;
+      first = values[i];
+    } else if (values[i] > second) {
+      second = values[i];
+    }
+  }
+  return first - second;
+}
+
 Result<GreedyResult> greedy_generate(ModelExecutor& executor, std::span<const int32_t> prompt,
                                      int num_new, int prefill_chunk, bool keep_prompt_logits) {
   if (prompt.empty()) return InvalidArgument("greedy_generate: empty prompt");
@@ -44,9 +58,11 @@ Result<GreedyResult> greedy_generate(ModelExecutor& executor, std::span<const in
     if (keep_prompt_logits)
       out.prompt_logits.insert(out.prompt_logits.end(), logits.begin(), logits.end());
   }
-  int32_t next = argmax(std::span<const float>(logits).last(static_cast<size_t>(vocab)));
+  std::span<const float> row = std::span<const float>(logits).last(static_cast<size_t>(vocab));
+  int32_t next = argmax(row);
   for (int i = 0; i < num_new; ++i) {
     out.tokens.push_back(next);
+    out.margins.push_back(top2_margin(row));
     if (i + 1 == num_new) break;
     SequenceStep step;
     step.tokens = std::span<const int32_t>(&out.tokens.back(), 1);
@@ -54,7 +70,8 @@ Result<GreedyResult> greedy_generate(ModelExecutor& executor, std::span<const in
     step.pages = pages;
     logits.clear();
     STEMMA_RETURN_IF_ERROR(executor.forward(std::span<const SequenceStep>(&step, 1), logits));
-    next = argmax(logits);
+    row = logits;
+    next = argmax(row);
   }
   return out;
 }

@@ -12,6 +12,7 @@ namespace stemma::cpu {
 
 struct GreedyResult {
   std::vector<int32_t> tokens;       // the generated tokens
+  std::vector<float> margins;        // per token: top1 - top2 of the row it was chosen from
   std::vector<float> prompt_logits;  // [prompt_len, vocab] when requested
 };
 
@@ -24,5 +25,8 @@ Result<GreedyResult> greedy_generate(ModelExecutor& executor, std::span<const in
 
 // Index of the largest value (the first one on ties).
 int32_t argmax(std::span<const float> values);
+
+// The largest value minus the second largest (0 when they tie; 0 for fewer than two values).
+float top2_margin(std::span<const float> values);
 
 }  // namespace stemma::cpu
