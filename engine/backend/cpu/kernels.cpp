@@ -1,6 +1,5 @@
 #include "engine/backend/cpu/kernels.h"
 
-#include <array>
 #include <cstring>
 
 namespace stemma::cpu {
@@ -14,15 +13,33 @@ namespace avx512 {
 void fill_table(Isa isa, KernelTable* t);
 }
 
-const KernelTable& kernels_for(Isa isa) {
-  static const std::array<KernelTable, 3> tables = [] {
-    std::array<KernelTable, 3> t;
-    scalar::fill_table(Isa::kScalar, &t[0]);
-    avx2::fill_table(Isa::kAvx2, &t[1]);
-    avx512::fill_table(Isa::kAvx512, &t[2]);
-    return t;
+namespace {
+
+// Each table is built on first use, and only when the CPU reports its instruction set:
+// fill_table of kernels_avx512.cpp is itself compiled for AVX-512 (it may store the pointers
+// with zmm registers), so merely building that table on an AVX2-only CPU is SIGILL.
+template <void (*Fill)(Isa, KernelTable*), Isa kIsa>
+const KernelTable& table() {
+  static const KernelTable t = [] {
+    KernelTable k;
+    Fill(kIsa, &k);
+    return k;
   }();
-  return tables[static_cast<int>(isa)];
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& kernels_for(Isa isa) {
+  // Never wider than what the CPU reports: an unsupported request gets the widest supported
+  // table below it (scalar at worst).
+  if (isa == Isa::kAvx512 && isa_supported(Isa::kAvx512)) {
+    return table<&avx512::fill_table, Isa::kAvx512>();
+  }
+  if (isa != Isa::kScalar && isa_supported(Isa::kAvx2)) {
+    return table<&avx2::fill_table, Isa::kAvx2>();
+  }
+  return table<&scalar::fill_table, Isa::kScalar>();
 }
 
 const KernelTable& kernels() {

@@ -39,8 +39,10 @@ struct KernelTable {
   void (*axpy)(int64_t n, float a, const float* x, float* y) = nullptr;  // y += a * x
 };
 
-const KernelTable& kernels_for(Isa isa);  // isa must be supported by this CPU
-const KernelTable& kernels();             // kernels_for(best_isa())
+// The table of `isa`, or of the widest instruction set below it that this CPU supports: a table
+// is built on first use and only for an ISA the CPU reports, so no wider code ever runs.
+const KernelTable& kernels_for(Isa isa);
+const KernelTable& kernels();  // kernels_for(best_isa())
 
 // Per-dtype facts for the matmul: the kernel, the activation format, the block size along k.
 struct WeightKernel {
