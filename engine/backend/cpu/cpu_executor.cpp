@@ -1,10 +1,46 @@
 #include "engine/backend/cpu/cpu_executor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <limits>
+#include <new>
 #include <string>
 #include <thread>
 
 namespace stemma::cpu {
+namespace {
+
+// The KV pool is allocated (and zeroed) up front: a size that overflows, that a page id cannot
+// address, or that exceeds the machine's memory is ResourceExhausted here, before the
+// allocation (zeroing more than the RAM would get the process killed, not a bad_alloc).
+Status check_kv_memory(const KvCacheShape& kv) {
+  const std::string shape =
+      std::to_string(kv.num_pages) + " pages of " + std::to_string(kv.page_size) + " positions";
+  if (kv.num_pages > std::numeric_limits<int32_t>::max() ||
+      kv.page_size > std::numeric_limits<int32_t>::max()) {
+    return ResourceExhausted("KV cache of " + shape + ": page ids and slots are 32-bit");
+  }
+  int64_t floats = 2;  // K and V
+  for (int64_t f : {kv.num_layers, kv.num_kv_heads, kv.head_dim, kv.page_size, kv.num_pages}) {
+    if (__builtin_mul_overflow(floats, f, &floats)) {
+      return ResourceExhausted("KV cache of " + shape + " overflows 64-bit sizes");
+    }
+  }
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(floats, int64_t{4}, &bytes)) {
+    return ResourceExhausted("KV cache of " + shape + " overflows 64-bit sizes");
+  }
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && bytes / page > pages) {
+    return ResourceExhausted("KV cache of " + shape + " needs " + std::to_string(bytes) +
+                             " bytes; this machine has " +
+                             std::to_string(static_cast<int64_t>(pages) * page));
+  }
+  return OkStatus();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<CpuExecutor>> CpuExecutor::create(std::shared_ptr<const LoadedModel> model,
                                                          KvCacheShape kv, int num_threads) {
@@ -22,24 +58,33 @@ Result<std::unique_ptr<CpuExecutor>> CpuExecutor::create(std::shared_ptr<const L
   if (kv.page_size <= 0 || kv.num_pages <= 0) {
     return InvalidArgument("CpuExecutor: page_size and num_pages must be positive");
   }
+  STEMMA_RETURN_IF_ERROR(check_kv_memory(kv));
   if (num_threads <= 0)
     num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const KernelTable& kernels = cpu::kernels();
   STEMMA_ASSIGN_OR_RETURN(LlamaWeights weights, bind_llama_weights(*model, kernels));
-  return std::unique_ptr<CpuExecutor>(
-      new CpuExecutor(std::move(model), kv, num_threads, kernels, std::move(weights)));
+  STEMMA_ASSIGN_OR_RETURN(std::unique_ptr<ThreadPool> pool, ThreadPool::create(num_threads));
+  try {
+    return std::unique_ptr<CpuExecutor>(
+        new CpuExecutor(std::move(model), kv, std::move(pool), kernels, std::move(weights)));
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted("CpuExecutor: out of memory for a KV cache of " +
+                             std::to_string(kv.num_pages) + " pages of " +
+                             std::to_string(kv.page_size) + " positions");
+  }
 }
 
 CpuExecutor::CpuExecutor(std::shared_ptr<const LoadedModel> model, const KvCacheShape& kv,
-                         int num_threads, const KernelTable& kernels, LlamaWeights weights)
+                         std::unique_ptr<ThreadPool> pool, const KernelTable& kernels,
+                         LlamaWeights weights)
     : model_(std::move(model)),
       kernels_(kernels),
-      pool_(num_threads),
+      pool_(std::move(pool)),
       kv_(kv),
       forward_(model_->config, std::move(weights), kernels) {}
 
 Status CpuExecutor::forward(std::span<const SequenceStep> batch, std::vector<float>& logits) {
-  return forward_.run(batch, pool_, kv_, logits);
+  return forward_.run(batch, *pool_, kv_, logits);
 }
 
 Status CpuExecutor::copy_page(int32_t src, int32_t dst, int32_t num_slots) {

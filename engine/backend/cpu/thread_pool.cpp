@@ -1,6 +1,9 @@
 #include "engine/backend/cpu/thread_pool.h"
 
+#include <algorithm>
 #include <chrono>
+#include <string>
+#include <system_error>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -16,18 +19,52 @@ namespace {
 constexpr auto kSpin = std::chrono::microseconds(200);
 }  // namespace
 
-ThreadPool::ThreadPool(int num_threads) {
-  for (int t = 1; t < num_threads; ++t) workers_.emplace_back([this, t] { worker_main(t); });
+Result<std::unique_ptr<ThreadPool>> ThreadPool::create(int num_threads, StartThread start) {
+  if (num_threads < 1 || num_threads > kMaxThreads) {
+    return InvalidArgument("thread pool: " + std::to_string(num_threads) +
+                           " threads; must be in 1.." + std::to_string(kMaxThreads));
+  }
+  try {
+    return std::make_unique<ThreadPool>(num_threads, start);
+  } catch (const std::system_error& e) {
+    return ResourceExhausted("thread pool: the OS refused a thread (" + std::string(e.what()) +
+                             "); asked for " + std::to_string(num_threads) + " threads, try fewer");
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted("thread pool: out of memory starting " + std::to_string(num_threads) +
+                             " threads");
+  }
+}
+
+ThreadPool::ThreadPool(int num_threads, const StartThread& start) {
+  try {
+    workers_.reserve(static_cast<size_t>(std::max(num_threads - 1, 0)));
+    for (int t = 1; t < num_threads; ++t) {
+      auto body = [this, t] { worker_main(t); };
+      workers_.push_back(start ? start(body) : std::thread(body));
+    }
+  } catch (...) {
+    // The workers already running wait for a job on this object's members: they must be
+    // stopped and joined before the members unwind (a joinable std::thread's destructor
+    // terminates the process).
+    stop_and_join();
+    throw;
+  }
 }
 
 ThreadPool::~ThreadPool() {
+  stop_and_join();
+}
+
+void ThreadPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
     generation_.fetch_add(1);
   }
   wake_.notify_all();
-  for (auto& w : workers_) w.join();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
 }
 
 void ThreadPool::drain(TaskFn fn, void* ctx, int64_t num_tasks, int thread) {

@@ -6,17 +6,35 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "engine/common/status.h"
+
 namespace stemma::cpu {
 
 class ThreadPool {
  public:
-  // `num_threads` counts the calling thread: a pool of 1 runs everything on the caller.
-  explicit ThreadPool(int num_threads);
+  // The most threads a pool may have (the caller included): far more than any CPU here has
+  // cores, few enough that a typo (threads = 10000) is an error instead of a fork bomb.
+  static constexpr int kMaxThreads = 1024;
+
+  // Starts one worker thread that runs `body` (std::thread by default). Tests pass one that
+  // fails, as the OS does when a pids cgroup or RLIMIT_NPROC refuses a thread.
+  using StartThread = std::function<std::thread(std::function<void()> body)>;
+
+  // A pool of `num_threads` (1..kMaxThreads; it counts the calling thread: a pool of 1 runs
+  // everything on the caller). InvalidArgument outside that range; ResourceExhausted naming the
+  // thread when the OS refuses one (the workers already started are stopped and joined first).
+  static Result<std::unique_ptr<ThreadPool>> create(int num_threads, StartThread start = {});
+
+  // As create(), throwing std::system_error when a thread cannot be started (after stopping
+  // and joining the ones that were).
+  explicit ThreadPool(int num_threads, const StartThread& start = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -40,6 +58,7 @@ class ThreadPool {
   void run(int64_t num_tasks, TaskFn fn, void* ctx);
   void worker_main(int thread);
   void drain(TaskFn fn, void* ctx, int64_t num_tasks, int thread);
+  void stop_and_join();
 
   std::vector<std::thread> workers_;
   // The current job, published under `mutex_`; `generation_` changes when a new one is.

@@ -221,3 +221,33 @@ TEST_CASE("greedy generation is the same token by token and with chunked prefill
   std::vector<float> last(ref.end() - static_cast<ptrdiff_t>(v), ref.end());
   CHECK(g1->tokens[0] == argmax(last));
 }
+
+TEST_CASE("executor limits: thread counts and KV pools past the machine are clean errors") {
+  // Issue 15 items 8 and 16: threads = 10000 and huge page sizes / page counts were a hang or
+  // an INTERNAL bad_alloc.
+  const ModelConfig c = testing::tiny_config(Architecture::kLlama);
+  KvCacheShape kv;
+  kv.page_size = 16;
+  kv.num_pages = 4;
+  auto many = CpuExecutor::create(testing::tiny_model(c, 1), kv, 10000);
+  REQUIRE_FALSE(many.ok());
+  CHECK(many.status().code() == StatusCode::kInvalidArgument);
+  CHECK(many.status().message().find("10000") != std::string::npos);
+
+  kv.num_pages = int64_t{1} << 40;  // page ids are 32-bit
+  auto ids = CpuExecutor::create(testing::tiny_model(c, 1), kv, 1);
+  REQUIRE_FALSE(ids.ok());
+  CHECK(ids.status().code() == StatusCode::kResourceExhausted);
+
+  kv.num_pages = 1 << 30;  // 2 x 2 layers x 2 heads x 16 dims x 16 slots x 4 B x 2^30 = 8 TiB
+  auto big = CpuExecutor::create(testing::tiny_model(c, 1), kv, 1);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.status().code() == StatusCode::kResourceExhausted);
+  CHECK(big.status().message().find("this machine has") != std::string::npos);
+
+  kv.num_pages = 2;
+  kv.page_size = int64_t{1} << 62;  // overflows the byte count
+  auto overflow = CpuExecutor::create(testing::tiny_model(c, 1), kv, 1);
+  REQUIRE_FALSE(overflow.ok());
+  CHECK(overflow.status().code() == StatusCode::kResourceExhausted);
+}

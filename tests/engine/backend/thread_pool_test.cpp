@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -84,4 +87,50 @@ TEST_CASE("back-to-back jobs never run a finished job's function (late workers)"
     if (rep % 97 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
   }
   CHECK(bad == 0);
+}
+
+TEST_CASE("create refuses thread counts outside 1..kMaxThreads") {
+  for (int n : {0, -3, ThreadPool::kMaxThreads + 1, 10000}) {
+    auto pool = ThreadPool::create(n);
+    REQUIRE_FALSE(pool.ok());
+    CHECK(pool.status().code() == stemma::StatusCode::kInvalidArgument);
+    CHECK(pool.status().message().find(std::to_string(n)) != std::string::npos);
+  }
+  auto one = ThreadPool::create(1);
+  REQUIRE(one.ok());
+  CHECK((*one)->size() == 1);
+}
+
+TEST_CASE("a thread the OS refuses is ResourceExhausted; the started workers are joined") {
+  // Issue 15 item 8: with threads = 10000 in a pids cgroup, std::thread threw while the workers
+  // already started waited on the pool being unwound. Here the fourth thread is refused.
+  std::atomic<int> started{0}, running{0};
+  ThreadPool::StartThread refuse_fourth = [&](std::function<void()> body) {
+    if (started.fetch_add(1) == 3) {
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                              "pthread_create");
+    }
+    return std::thread([&running, body = std::move(body)] {
+      running.fetch_add(1);
+      body();
+      running.fetch_sub(1);
+    });
+  };
+  auto pool = ThreadPool::create(8, refuse_fourth);
+  REQUIRE_FALSE(pool.ok());
+  CHECK(pool.status().code() == stemma::StatusCode::kResourceExhausted);
+  CHECK(pool.status().message().find("refused a thread") != std::string::npos);
+  CHECK(started.load() == 4);
+  CHECK(running.load() == 0);  // every started worker has returned (joined)
+
+  // The same failure through the constructor throws after joining, and a retry that the OS
+  // allows works.
+  started = 0;
+  CHECK_THROWS_AS(ThreadPool(6, refuse_fourth), std::system_error);
+  CHECK(running.load() == 0);
+  started = -100;
+  ThreadPool ok(3, refuse_fourth);
+  std::atomic<int> tasks{0};
+  ok.parallel_for(50, [&](int64_t, int) { tasks.fetch_add(1); });
+  CHECK(tasks.load() == 50);
 }
