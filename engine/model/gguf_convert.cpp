@@ -155,7 +155,7 @@ Result<GgufWriter> make_gguf_writer(const LoadedModel& model, const ConvertOptio
         "convert: yarn rope scaling with truncate = false (GGUF readers round the "
         "correction dims)");
   }
-  GgufWriter w;
+  GgufWriter w(opt.alignment);
   write_config_metadata(c, &w);
   w.set_string("general.name", opt.name.empty() ? c.arch_name : opt.name);
   w.set_u32("general.file_type", file_type_of(opt.type));

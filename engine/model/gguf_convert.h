@@ -16,6 +16,9 @@ struct ConvertOptions {
   // Written as tokenizer.ggml.*; when unset, the model's own tokenizer (if any) is written.
   std::optional<TokenizerSpec> tokenizer;
   std::string name;  // general.name
+  // general.alignment of the tensor data (a power of two; 1 lets tensors start at any byte,
+  // which readers must cope with: tests write such files).
+  uint64_t alignment = 32;
 };
 
 // A writer holding the model's metadata and tensors; the tensor data is encoded when written

@@ -10,24 +10,28 @@
 namespace stemma::cpu {
 
 // ---- weights (GGML block layouts) ----
-struct BlockQ8_0 {  // 32 weights: w = d * qs[i]
-  uint16_t d;       // f16
+// Packed (alignment 1): a GGUF may set general.alignment = 1, so a tensor, and every block in it,
+// can start at any byte of the mapped file (reading it through a 2-aligned type would be UB).
+struct [[gnu::packed]] BlockQ8_0 {  // 32 weights: w = d * qs[i]
+  uint16_t d;                       // f16
   int8_t qs[32];
 };
-struct BlockQ4_0 {  // 32 weights: w[i] = d * ((qs[i] & 15) - 8), w[i+16] = d * ((qs[i] >> 4) - 8)
+struct [[gnu::packed]] BlockQ4_0 {  // 32 weights: w[i] = d * ((qs[i] & 15) - 8), w[i+16] = d *
+                                    // ((qs[i] >> 4) - 8)
   uint16_t d;
   uint8_t qs[16];
 };
 constexpr int kSuperBlock = 256;
-struct BlockQ4_K {  // 256 weights in 8 sub-blocks of 32: w = d * sc[j] * q - dmin * m[j]
+struct [[gnu::packed]] BlockQ4_K {  // 256 weights in 8 sub-blocks of 32: w = d * sc[j] * q - dmin *
+                                    // m[j]
   uint16_t d;
   uint16_t dmin;
   uint8_t scales[12];  // 6-bit scales and mins, packed
   uint8_t qs[128];     // chunk c (32 bytes): low nibbles = sub-block 2c, high = 2c+1
 };
-struct BlockQ6_K {  // 256 weights in 16 sub-blocks of 16: w = d * sc[j] * (q - 32)
-  uint8_t ql[128];  // low 4 bits
-  uint8_t qh[64];   // high 2 bits
+struct [[gnu::packed]] BlockQ6_K {  // 256 weights in 16 sub-blocks of 16: w = d * sc[j] * (q - 32)
+  uint8_t ql[128];                  // low 4 bits
+  uint8_t qh[64];                   // high 2 bits
   int8_t scales[16];
   uint16_t d;
 };
@@ -35,6 +39,8 @@ static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ6_K) == 210);
+static_assert(alignof(BlockQ8_0) == 1 && alignof(BlockQ4_0) == 1 && alignof(BlockQ4_K) == 1 &&
+              alignof(BlockQ6_K) == 1);
 
 // ---- activations ----
 // 32 values: x ~= d * qs[i]; sum = sum of qs (lets the Q4_0 offset be applied once per block).

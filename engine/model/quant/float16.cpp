@@ -73,14 +73,25 @@ float bf16_to_fp32(uint16_t b) {
 void quantize_row_f16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
 }
+// The dequantizers read through memcpy: `x` may point into a GGUF mapping at an odd byte.
 void dequantize_row_f16(const uint16_t* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(x[i]);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(x);
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, bytes + 2 * i, 2);
+    y[i] = fp16_to_fp32(h);
+  }
 }
 void quantize_row_bf16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = fp32_to_bf16(x[i]);
 }
 void dequantize_row_bf16(const uint16_t* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_fp32(x[i]);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(x);
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, bytes + 2 * i, 2);
+    y[i] = bf16_to_fp32(h);
+  }
 }
 
 }  // namespace stemma::quant

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -190,5 +191,47 @@ TEST_CASE("K-quant and Q4_0 GGUF models (256-wide) stay near the float64 referen
     // 8-bit activation blocks differ. Measured: <= 0.0106 of the range, correlation >= 0.99967.
     CHECK(k.max_err_over_range < 0.02);
     CHECK(k.correlation > 0.999);
+  }
+}
+
+TEST_CASE("general.alignment = 1: blocks at odd addresses give the same logits as aligned ones") {
+  // Issue 15 item 6: with alignment 1 a Q8_0 tensor may start at an odd byte of the mapping;
+  // reading its 2-aligned block struct there was undefined behaviour (UBSan in CI).
+  ModelConfig c = testing::tiny_config(Architecture::kQwen2);
+  c.hidden_size = 256;
+  c.intermediate_size = 512;
+  c.head_dim = 64;
+  c.vocab_size = 300;
+  auto src = testing::tiny_model(c, 5, 0.08f);
+  std::vector<int32_t> tokens;
+  for (int i = 0; i < 9; ++i) tokens.push_back((i * 41 + 7) % 300);
+  for (DType type : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K, DType::kF16}) {
+    const std::string tname = dtype_name(type);
+    const std::vector<float> want =
+        all_logits(convert_and_load(*src, type, "aligned_" + tname), tokens);
+    // Every tensor's size is even, so the header's length decides the parity of all offsets:
+    // one of two name lengths puts them at odd addresses.
+    bool odd = false;
+    for (const std::string name : {"a", "ab"}) {
+      ConvertOptions o;
+      o.type = type;
+      o.alignment = 1;
+      o.name = name;
+      const std::string path = temp_path("align1_" + tname);
+      Status st = convert_to_gguf(*src, path, o);
+      REQUIRE_MESSAGE(st.ok(), st.to_string());
+      auto loaded = load_model(path);
+      std::remove(path.c_str());
+      REQUIRE_MESSAGE(loaded.ok(), loaded.status().to_string());
+      auto model = std::make_shared<const LoadedModel>(std::move(loaded).value());
+      const TensorView* up = model->find("blk.0.ffn_up.weight");
+      REQUIRE(up != nullptr);
+      CHECK(up->dtype == type);
+      if (reinterpret_cast<uintptr_t>(up->data) % 2 == 0) continue;
+      odd = true;
+      INFO(tname);
+      CHECK(all_logits(model, tokens) == want);
+    }
+    CHECK_MESSAGE(odd, "no file put the tensors at odd addresses");
   }
 }
