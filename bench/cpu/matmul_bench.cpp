@@ -1,6 +1,8 @@
 // Matrix-vector (decode) and matrix-matrix (prefill) speed of the CPU kernels at the shapes of
 // Qwen2.5-0.5B, per weight type and ISA: median time of repeated runs, weight bytes per second.
 // Usage: bench_cpu_matmul [--threads N] [--reps R] [--types q8_0,q4_k,...] [--m 1,16]
+//        [--paths packed,rows] (rows: the row-dot kernels on the stored rows, the baseline of
+//        the packed tiles; both in the same run)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -51,6 +53,7 @@ DType parse_type(const std::string& s) {
 int main(int argc, char** argv) {
   int threads = 2, reps = 15;
   std::string types = "f32,bf16,q8_0,q4_0,q4_k,q6_k", ms = "1,16", isas = "scalar,avx2,avx512";
+  std::string paths = "packed";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--threads") threads = std::atoi(argv[i + 1]);
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
     if (k == "--types") types = argv[i + 1];
     if (k == "--m") ms = argv[i + 1];
     if (k == "--isa") isas = argv[i + 1];
+    if (k == "--paths") paths = argv[i + 1];
   }
   const Shape shapes[] = {{"attn_q 896x896", 896, 896},
                           {"ffn_up 4864x896", 4864, 896},
@@ -82,34 +86,42 @@ int main(int argc, char** argv) {
         tv.shape = {sh.rows, cols};
         tv.data = w.data();
         tv.nbytes = w.size();
-        Matrix mat = make_matrix(tv, kt).value();
-        for (const std::string& m_s : split(ms)) {
-          const int64_t m = std::stoll(m_s);
-          std::vector<float> x(static_cast<size_t>(m * cols), 0.5f),
-              y(static_cast<size_t>(m * sh.rows));
-          std::vector<uint8_t> scratch;
-          std::vector<double> times;
-          for (int r = 0; r < reps + 2; ++r) {
-            auto t0 = std::chrono::steady_clock::now();
-            matmul(pool, kt, mat, x.data(), m, cols, y.data(), sh.rows, scratch);
-            auto t1 = std::chrono::steady_clock::now();
-            if (r >= 2) times.push_back(std::chrono::duration<double>(t1 - t0).count());
+        const Matrix packed = make_matrix(tv, kt).value();
+        for (const std::string& path : split(paths)) {
+          Matrix mat = packed;
+          if (path == "rows")
+            mat.packed = nullptr;  // the matmul reads the stored rows
+          else if (!mat.packed)
+            continue;  // this type has no packed form
+          for (const std::string& m_s : split(ms)) {
+            const int64_t m = std::stoll(m_s);
+            std::vector<float> x(static_cast<size_t>(m * cols), 0.5f),
+                y(static_cast<size_t>(m * sh.rows));
+            std::vector<uint8_t> scratch;
+            std::vector<double> times;
+            for (int r = 0; r < reps + 2; ++r) {
+              auto t0 = std::chrono::steady_clock::now();
+              matmul(pool, kt, mat, x.data(), m, cols, y.data(), sh.rows, scratch);
+              auto t1 = std::chrono::steady_clock::now();
+              if (r >= 2) times.push_back(std::chrono::duration<double>(t1 - t0).count());
+            }
+            std::sort(times.begin(), times.end());
+            const double med = times[times.size() / 2];
+            results.push_back(
+                {{"isa", isa_s},
+                 {"path", path},
+                 {"type", ts},
+                 {"shape", sh.name},
+                 {"m", m},
+                 {"threads", threads},
+                 {"median_us", med * 1e6},
+                 {"weight_gb_per_s", static_cast<double>(w.size()) / med / 1e9},
+                 {"gflops", 2.0 * static_cast<double>(m * sh.rows * cols) / med / 1e9}});
+            std::printf("%-7s %-6s %-5s %-18s m=%-3lld %9.1f us  %6.2f GB/s  %7.2f GFLOP/s\n",
+                        isa_s.c_str(), path.c_str(), ts.c_str(), sh.name, static_cast<long long>(m),
+                        med * 1e6, static_cast<double>(w.size()) / med / 1e9,
+                        2.0 * static_cast<double>(m * sh.rows * cols) / med / 1e9);
           }
-          std::sort(times.begin(), times.end());
-          const double med = times[times.size() / 2];
-          results.push_back(
-              {{"isa", isa_s},
-               {"type", ts},
-               {"shape", sh.name},
-               {"m", m},
-               {"threads", threads},
-               {"median_us", med * 1e6},
-               {"weight_gb_per_s", static_cast<double>(w.size()) / med / 1e9},
-               {"gflops", 2.0 * static_cast<double>(m * sh.rows * cols) / med / 1e9}});
-          std::printf("%-7s %-5s %-18s m=%-3lld %9.1f us  %6.2f GB/s  %7.2f GFLOP/s\n",
-                      isa_s.c_str(), ts.c_str(), sh.name, static_cast<long long>(m), med * 1e6,
-                      static_cast<double>(w.size()) / med / 1e9,
-                      2.0 * static_cast<double>(m * sh.rows * cols) / med / 1e9);
         }
       }
     }

@@ -93,6 +93,8 @@ size_t act_row_bytes(ActFormat act, int64_t k) {
       return static_cast<size_t>(k / 32) * sizeof(ActQ32);
     case ActFormat::kQ256:
       return static_cast<size_t>(k / 256) * sizeof(ActQ256);
+    case ActFormat::kQ32R:
+      return static_cast<size_t>(k / 32) * sizeof(ActQ32R);
   }
   return 0;
 }

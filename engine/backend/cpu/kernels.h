@@ -12,8 +12,10 @@
 
 namespace stemma::cpu {
 
-// What x must be converted to before the dot products of a weight type.
-enum class ActFormat { kF32, kQ32, kQ256 };
+// What x must be converted to before the dot products of a weight type (kQ32R: for packed
+// Q8_0 matrices, packed_weights.h).
+enum class ActFormat { kF32, kQ32, kQ256, kQ32R };
+constexpr int kNumActFormats = 4;
 
 // Dot products of one weight row (k values in its stored format) with `nx` activation rows
 // (1 <= nx <= kMaxRowDotX) at x + j * x_stride bytes, in `act` format; out[j * out_stride] = dot j.
@@ -21,6 +23,15 @@ enum class ActFormat { kF32, kQ32, kQ256 };
 constexpr int kMaxRowDotX = 4;
 using RowDotFn = void (*)(int64_t k, const uint8_t* w_row, const uint8_t* x, size_t x_stride,
                           int nx, float* out, size_t out_stride);
+
+// Blocked matmul over packed panels (packed_weights.h, gemm_impl.inc): `num_panels` panels of
+// 16 rows starting at w (panel_bytes apart), k columns, times m activation rows at x (x_stride
+// bytes apart, in the format's activation layout); writes y[t * ldy + r] for r < valid_rows
+// (the rows of these panels that exist). Each output is computed in the same order whatever m
+// and the tile it falls in, so a token's row is bit-identical in decode and in prefill.
+using PackedGemmFn = void (*)(const uint8_t* w, size_t panel_bytes, int64_t num_panels, int64_t k,
+                              int64_t valid_rows, const uint8_t* x, size_t x_stride, int64_t m,
+                              float* y, size_t ldy);
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
@@ -34,6 +45,11 @@ struct KernelTable {
   // x (k values, k a multiple of 32 / 256) -> k/32 ActQ32 or k/256 ActQ256 blocks.
   void (*quantize_q32)(int64_t k, const float* x, ActQ32* out) = nullptr;
   void (*quantize_q256)(int64_t k, const float* x, ActQ256* out) = nullptr;
+  void (*quantize_q32r)(int64_t k, const float* x, ActQ32R* out) = nullptr;
+  // Packed matmuls by format (packed_weights.h): Q8_0 meets ActQ32R, Q4_K and Q6_K ActQ256.
+  PackedGemmFn gemm_q8_0 = nullptr;
+  PackedGemmFn gemm_q4_k = nullptr;
+  PackedGemmFn gemm_q6_k = nullptr;
   // Plain float helpers for attention.
   float (*dot)(int64_t n, const float* a, const float* b) = nullptr;
   void (*axpy)(int64_t n, float a, const float* x, float* y) = nullptr;  // y += a * x

@@ -1,4 +1,7 @@
 // y = x W^T for a weight matrix in any supported storage type, spread over a thread pool.
+// Q8_0, Q4_K and Q6_K matrices are repacked once (packed_weights.h) and multiplied in tiles of
+// tokens x 16-row panels (gemm_impl.inc); the other types are read as stored, one weight row at
+// a time against up to kMaxRowDotX activation rows.
 #pragma once
 
 #include <cstddef>
@@ -7,6 +10,7 @@
 #include <vector>
 
 #include "engine/backend/cpu/kernels.h"
+#include "engine/backend/cpu/packed_weights.h"
 #include "engine/backend/cpu/thread_pool.h"
 #include "engine/common/status.h"
 #include "engine/model/tensor.h"
@@ -21,12 +25,18 @@ struct Matrix {
   const uint8_t* data = nullptr;
   size_t row_stride = 0;  // bytes
   WeightKernel kernel;
+  // The repacked copy the matmul reads (null for types read as stored); `data` stays the
+  // original rows (embedding lookups).
+  std::shared_ptr<const PackedMatrix> packed;
+  PackedGemmFn gemm = nullptr;  // the packed kernel
+  ActFormat packed_act = ActFormat::kF32;
 
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride; }
 };
 
 // Checks that `t` is a 2-D matrix the kernels support (dtype, cols a multiple of the block) and
-// whose byte size matches; errors name the tensor.
+// whose byte size matches; errors name the tensor. Quantized types with a packed format are
+// repacked here (ResourceExhausted when memory runs out).
 Result<Matrix> make_matrix(const TensorView& t, const KernelTable& kernels);
 
 // y[i, n] = sum_k W[n, k] * x[i, k] for i < m. x is [m, w.cols] (row stride ldx floats), y is

@@ -55,7 +55,15 @@ struct ActQ256 {
   int16_t bsums[16];
   int8_t qs[256];
 };
+// 32 values for the packed Q8_0 kernels (packed_weights.h), whose weights are stored as
+// w + 128 (unsigned, as vpdpbusd wants them): bias = -128 * sum(qs) undoes the offset.
+struct ActQ32R {
+  float d;
+  int32_t bias;
+  int8_t qs[32];
+};
 static_assert(sizeof(ActQ32) == 40);
+static_assert(sizeof(ActQ32R) == 40);
 static_assert(sizeof(ActQ256) == 292);
 
 // ---- scalar conversions ----
