@@ -46,12 +46,15 @@ for (let r = 0; r <= repeats; ++r) {  // r == 0 is the warm-up
   // prefill step yields the first token's logits and whose decode steps then run M tokens.
   let n = 0;
   const t2 = performance.now();
-  for await (const _ of seq.evaluate([tokens[prompt - 1]], {temperature: 0})) {
+  // yieldEogToken: an end-of-generation token must not end the run early (it would time fewer
+  // than M tokens of a model whose greedy path reaches EOS).
+  for await (const _ of seq.evaluate([tokens[prompt - 1]], {temperature: 0, yieldEogToken: true})) {
     if (++n >= gen) break;
   }
   const t3 = performance.now();
   seq.dispose();
   if (r === 0) continue;
+  if (n < gen) throw new Error(`decode stopped after ${n} of ${gen} tokens`);
   prefill.push((prompt - 1) / ((t1 - t0) / 1000));
   decode.push(gen / ((t3 - t2) / 1000));
 }
