@@ -20,13 +20,13 @@ Result<const TensorView*> find(const LoadedModel& model, const std::string& name
 }
 
 Result<Matrix> matrix(const LoadedModel& model, const KernelTable& kernels, const std::string& name,
-                      int64_t rows, int64_t cols) {
+                      int64_t rows, int64_t cols, bool pack = true) {
   STEMMA_ASSIGN_OR_RETURN(const TensorView* t, find(model, name));
   if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols) {
     return InvalidArgument("tensor " + name + ": shape " + shape_text(t->shape) + ", expected [" +
                            std::to_string(rows) + ", " + std::to_string(cols) + "]");
   }
-  return make_matrix(*t, kernels);
+  return make_matrix(*t, kernels, pack);
 }
 
 Result<std::vector<float>> vector(const LoadedModel& model, const std::string& name, int64_t n) {
@@ -61,8 +61,9 @@ Result<LlamaWeights> bind_llama_weights(const LoadedModel& model, const KernelTa
   }
   const int64_t h = c.hidden_size, qd = c.num_heads * c.head_dim, kvd = c.num_kv_heads * c.head_dim;
   LlamaWeights w;
+  // The embedding's rows are only looked up: no packed copy (a tied output matrix gets its own).
   STEMMA_ASSIGN_OR_RETURN(w.token_embd,
-                          matrix(model, kernels, "token_embd.weight", c.vocab_size, h));
+                          matrix(model, kernels, "token_embd.weight", c.vocab_size, h, false));
   const bool tied = c.tie_embeddings || model.find("output.weight") == nullptr;
   STEMMA_ASSIGN_OR_RETURN(
       w.output,

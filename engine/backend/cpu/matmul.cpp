@@ -30,7 +30,7 @@ int act_index(const Matrix& w) {
 
 }  // namespace
 
-Result<Matrix> make_matrix(const TensorView& t, const KernelTable& kernels) {
+Result<Matrix> make_matrix(const TensorView& t, const KernelTable& kernels, bool pack) {
   if (t.shape.size() != 2) {
     return InvalidArgument("tensor " + t.name + ": expected a 2-D matrix, got " +
                            std::to_string(t.shape.size()) + " dimensions");
@@ -56,7 +56,7 @@ Result<Matrix> make_matrix(const TensorView& t, const KernelTable& kernels) {
                        std::to_string(m.row_stride * static_cast<size_t>(m.rows)));
   }
   m.data = t.data;
-  switch (packed_format(t.dtype)) {
+  switch (pack ? packed_format(t.dtype) : PackedFormat::kNone) {
     case PackedFormat::kQ8_0:
       m.gemm = kernels.gemm_q8_0;
       m.packed_act = ActFormat::kQ32R;

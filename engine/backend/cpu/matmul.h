@@ -36,8 +36,9 @@ struct Matrix {
 
 // Checks that `t` is a 2-D matrix the kernels support (dtype, cols a multiple of the block) and
 // whose byte size matches; errors name the tensor. Quantized types with a packed format are
-// repacked here (ResourceExhausted when memory runs out).
-Result<Matrix> make_matrix(const TensorView& t, const KernelTable& kernels);
+// repacked here (ResourceExhausted when memory runs out) unless `pack` is false: a matrix whose
+// rows are only looked up (the token embedding) needs no packed copy.
+Result<Matrix> make_matrix(const TensorView& t, const KernelTable& kernels, bool pack = true);
 
 // y[i, n] = sum_k W[n, k] * x[i, k] for i < m. x is [m, w.cols] (row stride ldx floats), y is
 // [m, w.rows] (row stride ldy floats). `scratch` holds the quantized copy of x between calls.

@@ -164,6 +164,22 @@ TEST_CASE("packed matmul splits long prompts into token chunks with the same res
   }
 }
 
+TEST_CASE("make_matrix without packing reads the stored rows") {
+  std::mt19937 rng(3);
+  const std::vector<uint8_t> w = random_weights(DType::kQ8_0, 20, 64, rng);
+  TensorView tv;
+  tv.name = "token_embd.weight";
+  tv.dtype = DType::kQ8_0;
+  tv.shape = {20, 64};
+  tv.data = w.data();
+  tv.nbytes = w.size();
+  Result<Matrix> m = make_matrix(tv, kernels(), /*pack=*/false);
+  REQUIRE(m.ok());
+  CHECK(m->packed == nullptr);
+  CHECK(m->row(3) == w.data() + 3 * m->row_stride);
+  CHECK(make_matrix(tv, kernels())->packed != nullptr);
+}
+
 TEST_CASE("types without a packed format are read as stored") {
   for (DType dt : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0}) {
     CHECK(packed_format(dt) == PackedFormat::kNone);
