@@ -50,6 +50,9 @@ void guarded_void(const char* function, Body&& body) noexcept {
 // Text arguments: not NULL (unless `nullable`) and well-formed UTF-8. The message names the
 // function and argument and gives the byte offset of the first bad byte.
 Status check_text(const char* function, const char* arg, const char* text, bool nullable = false);
+// A file path: non-NULL and non-empty. Any other bytes are accepted (a path is bytes, not text:
+// a Latin-1 file name must still open); messages quoting it are repaired to UTF-8 by fail().
+Status check_path(const char* function, const char* arg, const char* path);
 // An output or input pointer that must not be NULL.
 Status check_not_null(const char* function, const char* arg, const void* pointer);
 

@@ -39,8 +39,7 @@ STEMMA_API stemma_status stemma_chat_store_open(const char* path, stemma_chat_st
   return guarded(__func__, [&, api = __func__]() -> Status {
     STEMMA_RETURN_IF_ERROR(check_not_null(api, "store_out", store_out));
     *store_out = nullptr;
-    STEMMA_RETURN_IF_ERROR(check_text(api, "path", path));
-    if (path[0] == '\0') return InvalidArgument(std::string(api) + ": path is empty");
+    STEMMA_RETURN_IF_ERROR(check_path(api, "path", path));
     STEMMA_ASSIGN_OR_RETURN(auto store, chat::ChatStore::open(path));
     auto* h = new stemma_chat_store{std::shared_ptr<chat::ChatStore>(std::move(store))};
     register_handle(h, HandleKind::kChatStore);

@@ -73,8 +73,7 @@ Status to_engine_options(const char* fn, const stemma_engine_options& o, EngineO
   auto bad = [fn](const std::string& what) {
     return InvalidArgument(std::string(fn) + ": options->" + what);
   };
-  STEMMA_RETURN_IF_ERROR(check_text(fn, "options->model_path", o.model_path));
-  if (o.model_path[0] == '\0') return bad("model_path is empty");
+  STEMMA_RETURN_IF_ERROR(check_path(fn, "options->model_path", o.model_path));
   if (o.threads < 0) return bad("threads is " + std::to_string(o.threads) + "; must be >= 0");
   if (o.page_size < 0) return bad("page_size is " + std::to_string(o.page_size) + "; must be >= 0");
   if (o.kv_memory_bytes < 0) {

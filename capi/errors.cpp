@@ -5,6 +5,7 @@
 
 #include "capi/capi_errors.h"
 #include "capi/utf8_check.h"
+#include "engine/common/utf8_repair.h"
 
 namespace stemma::capi {
 namespace {
@@ -45,7 +46,9 @@ stemma_status to_c_status(StatusCode code) {
 stemma_status fail(const Status& status) {
   if (status.ok()) return STEMMA_OK;
   try {
-    t_last_error = status.message();
+    // The message may quote bytes that are not UTF-8 (a path, a string from a model file);
+    // stemma.h promises UTF-8, so those become "\xNN".
+    t_last_error = repair_utf8(status.message());
   } catch (...) {
     t_last_error.clear();  // out of memory while copying: an empty message beats none at all
   }
@@ -63,6 +66,12 @@ Status check_text(const char* function, const char* arg, const char* text, bool 
     return InvalidArgument(std::string(function) + ": " + arg + " is not valid UTF-8 (byte " +
                            std::to_string(bad) + " of " + std::to_string(view.size()) + ")");
   }
+  return OkStatus();
+}
+
+Status check_path(const char* function, const char* arg, const char* path) {
+  if (path == nullptr) return InvalidArgument(std::string(function) + ": " + arg + " is NULL");
+  if (path[0] == '\0') return InvalidArgument(std::string(function) + ": " + arg + " is empty");
   return OkStatus();
 }
 

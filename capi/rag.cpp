@@ -45,7 +45,8 @@ STEMMA_API stemma_status stemma_rag_open(const char* path, stemma_rag** rag_out)
   return guarded(__func__, [&, api = __func__]() -> Status {
     STEMMA_RETURN_IF_ERROR(check_not_null(api, "rag_out", rag_out));
     *rag_out = nullptr;
-    STEMMA_RETURN_IF_ERROR(check_text(api, "path", path));
+    // A path is bytes (not checked as UTF-8); "" is SQLite's private temporary store.
+    STEMMA_RETURN_IF_ERROR(check_not_null(api, "path", path));
     STEMMA_ASSIGN_OR_RETURN(auto store, rag::RagStore::open(path));
     auto* handle = new stemma_rag{std::shared_ptr<rag::RagStore>(std::move(store))};
     register_handle(handle, HandleKind::kRag);

@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/json_text.h"
+#include "engine/common/utf8_repair.h"
+
 namespace stemma::cli {
 
 namespace {
@@ -15,7 +18,9 @@ std::vector<Command>& command_table() {
 }
 }  // namespace
 
-CommandRegistrar::CommandRegistrar(Command command) { command_table().push_back(std::move(command)); }
+CommandRegistrar::CommandRegistrar(Command command) {
+  command_table().push_back(std::move(command));
+}
 
 const std::vector<Command>& registered_commands() {
   auto& table = command_table();
@@ -25,27 +30,57 @@ const std::vector<Command>& registered_commands() {
 }
 
 int fail(const Status& status) {
-  std::cerr << nlohmann::json{{"error", status.to_string()}}.dump() << "\n";
+  std::cerr << json_text(nlohmann::json{{"error", repair_utf8(status.to_string())}}) << "\n";
   return 1;
 }
 
-Result<Args> Args::parse(int argc, char** argv, const std::vector<std::string>& flags) {
+namespace {
+
+bool contains(const std::vector<std::string>& list, const std::string& key) {
+  return std::find(list.begin(), list.end(), key) != list.end();
+}
+
+std::string accepted(const std::vector<std::string>& flags,
+                     const std::vector<std::string>& options) {
+  std::vector<std::string> all = options;
+  all.insert(all.end(), flags.begin(), flags.end());
+  std::sort(all.begin(), all.end());
+  if (all.empty()) return "no options";
+  std::string out;
+  for (const auto& k : all) out += (out.empty() ? "--" : ", --") + k;
+  return out;
+}
+
+}  // namespace
+
+Result<Args> Args::parse(int argc, char** argv, const std::vector<std::string>& flags,
+                         const std::vector<std::string>& options) {
   Args args;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
-    if (a.rfind("--", 0) == 0 && a.size() > 2) {
-      std::string key = a.substr(2);
-      auto eq = key.find('=');
-      if (eq != std::string::npos) {
-        args.options_[key.substr(0, eq)] = key.substr(eq + 1);
-      } else if (std::find(flags.begin(), flags.end(), key) != flags.end()) {
-        args.options_[key] = "1";
-      } else {
+    if (a.rfind("--", 0) != 0 || a.size() <= 2) {
+      return InvalidArgument("unexpected argument '" + a + "' (options start with --; " +
+                             accepted(flags, options) + ")");
+    }
+    std::string key = a.substr(2);
+    const auto eq = key.find('=');
+    std::optional<std::string> value;
+    if (eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key.resize(eq);
+    }
+    if (contains(flags, key)) {
+      if (value) return InvalidArgument("option --" + key + " takes no value");
+      args.options_[key] = "1";
+    } else if (contains(options, key)) {
+      if (!value) {
         if (i + 1 >= argc) return InvalidArgument("option --" + key + " needs a value");
-        args.options_[key] = argv[++i];
+        value = argv[++i];
       }
+      args.options_[key] = *value;
     } else {
-      args.positionals_.push_back(a);
+      return InvalidArgument("unknown option --" + key + " (accepted: " + accepted(flags, options) +
+                             ")");
     }
   }
   return args;
@@ -101,7 +136,8 @@ Result<std::vector<int32_t>> Args::parse_int_list(const std::string& text) {
     int32_t v = 0;
     auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
     if (item.empty() || ec != std::errc() || ptr != item.data() + item.size()) {
-      return InvalidArgument("expected a comma-separated list of integers, bad item '" + item + "'");
+      return InvalidArgument("expected a comma-separated list of integers, bad item '" + item +
+                             "'");
     }
     out.push_back(v);
     start = end + 1;

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/args.h"
 #include "engine/backend/cpu/cpu_executor.h"
@@ -15,6 +17,12 @@
 namespace stemma::cli {
 
 inline constexpr const char* kBackendFlag = "baseline-attention";
+// A command's own value options plus --backend, --device and --gpu-kv-mib (cli/args.h: every
+// option is declared).
+inline std::vector<std::string> with_backend_options(std::vector<std::string> own) {
+  own.insert(own.end(), {"backend", "device", "gpu-kv-mib"});
+  return own;
+}
 
 // Fills the backend fields of `opts` from the arguments.
 Status apply_backend_args(const Args& args, EngineOptions* opts);

@@ -6,19 +6,19 @@
 // (with a minimal tokenizer, so other engines load it) and benchmarks that file.
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/backend_args.h"
+#include "cli/json_text.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
+#include "engine/common/read_file.h"
 #if __has_include("engine/model/gguf_convert.h")
 #include "engine/model/gguf_convert.h"
 #define STEMMA_HAVE_GGUF_CONVERT 1
@@ -48,11 +48,8 @@ Result<LoadedModel> open_model(const Args& args, DType type) {
   if (auto path = args.get("model")) return load_model(*path);
   auto cfg_path = args.get("dummy");
   if (!cfg_path) return InvalidArgument("bench: give --model PATH or --dummy CONFIG.json");
-  std::ifstream in(*cfg_path);
-  if (!in) return IoError("cannot read " + *cfg_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  STEMMA_ASSIGN_OR_RETURN(ModelConfig config, parse_hf_config(text.str(), *cfg_path));
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file_bounded(*cfg_path));
+  STEMMA_ASSIGN_OR_RETURN(ModelConfig config, parse_hf_config(text, *cfg_path));
   auto seed = args.get_int("seed", 1);
   if (!seed.ok()) return seed.status();
   return make_dummy_model(config, type, static_cast<uint64_t>(*seed));
@@ -168,7 +165,7 @@ int run_bench(const Args& args) {
                           {"decode_tok_s", median(decode_tps)},
                           {"prefill_tok_s_runs", prefill_tps},
                           {"decode_tok_s_runs", decode_tps}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(Internal(std::string("bench: ") + e.what()));
@@ -178,6 +175,8 @@ int run_bench(const Args& args) {
 }  // namespace
 
 STEMMA_CLI_COMMAND(kRegisterBench, "bench", "CPU prefill/decode tokens per second (JSON)",
-                   &run_bench, {kBackendFlag});
+                   &run_bench, {kBackendFlag},
+                   with_backend_options({"dummy", "gen", "model", "prompt", "repeats", "save-gguf",
+                                         "seed", "threads", "type"}));
 
 }  // namespace stemma::cli

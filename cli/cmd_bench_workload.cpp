@@ -4,15 +4,15 @@
 // Runs one of the SGLang paper's workloads (bench/workloads/workloads.h) through the Engine with
 // the radix cache on and then off, on the same weights, and prints JSON: throughput, latency,
 // cache hit rate, the best hit rate possible for that request order, and the on/off ratio.
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "bench/workloads/workload_report.h"
 #include "cli/args.h"
 #include "cli/backend_args.h"
+#include "cli/json_text.h"
+#include "engine/common/read_file.h"
 #include "engine/engine.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/model_loader.h"
@@ -24,11 +24,8 @@ Result<LoadedModel> open_bench_model(const Args& args) {
   if (auto path = args.get("model")) return load_model(*path);
   auto cfg_path = args.get("dummy");
   if (!cfg_path) return InvalidArgument("bench-workload: give --model PATH or --dummy CONFIG.json");
-  std::ifstream in(*cfg_path);
-  if (!in) return IoError("cannot read " + *cfg_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  STEMMA_ASSIGN_OR_RETURN(ModelConfig config, parse_hf_config(text.str(), *cfg_path));
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file_bounded(*cfg_path));
+  STEMMA_ASSIGN_OR_RETURN(ModelConfig config, parse_hf_config(text, *cfg_path));
   auto type = dtype_from_name(args.get_or("type", "q8_0"));
   if (!type)
     return InvalidArgument("--type: unknown weight type '" + args.get_or("type", "") + "'");
@@ -86,7 +83,7 @@ int run_bench_workload(const Args& args) {
     j["page_size"] = *page_size;
     j["repeats"] = *repeats;
     j["results"] = results;
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(Internal(std::string("bench-workload: ") + e.what()));
@@ -97,6 +94,9 @@ int run_bench_workload(const Args& args) {
 
 STEMMA_CLI_COMMAND(kRegisterBenchWorkload, "bench-workload",
                    "SGLang-style workloads, radix cache on vs off (JSON out)", &run_bench_workload,
-                   {kBackendFlag});
+                   {kBackendFlag},
+                   with_backend_options({"dummy", "kv-pages", "model", "page-size", "parallel",
+                                         "repeats", "requests", "seed", "threads", "type",
+                                         "workload"}));
 
 }  // namespace stemma::cli

@@ -5,12 +5,12 @@
 // a vocabulary) how long token masks take and how many tokens they allow.
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/args.h"
+#include "cli/json_text.h"
+#include "engine/common/read_file.h"
 #include "engine/constrain/compiled_constraint.h"
 #include "engine/constrain/json_schema.h"
 #include "engine/constrain/vocab_loader.h"
@@ -42,11 +42,9 @@ int run_constrain_check(const Args& args) {
   auto t0 = Clock::now();
   if (args.has("schema")) {
     std::string path = *args.get("schema");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(NotFound("schema file not found: " + path));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto r = sc::json_schema_to_regex(ss.str(), options);
+    auto text = read_file_bounded(path);
+    if (!text.ok()) return fail(text.status().with_context("--schema"));
+    auto r = sc::json_schema_to_regex(*text, options);
     if (!r.ok()) return fail(r.status().with_context(path));
     out["schema"] = path;
     out["unsupported"] = r->unsupported;
@@ -54,7 +52,7 @@ int run_constrain_check(const Args& args) {
     if (!r->ok()) {
       out["compiled"] = false;
       out["error"] = r->status().to_string();
-      std::cout << out.dump(2) << "\n";
+      std::cout << json_text(out, 2) << "\n";
       return 1;
     }
     regex = r->regex;
@@ -69,7 +67,7 @@ int run_constrain_check(const Args& args) {
   if (!dfa.ok()) {
     out["compiled"] = false;
     out["error"] = dfa.status().to_string();
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
     return 1;
   }
   out["compiled"] = true;
@@ -139,7 +137,7 @@ int run_constrain_check(const Args& args) {
                          {"cached_lookup_us", cached_us},
                          {"allowed_tokens_mean", allowed_sum / static_cast<double>(us.size())}};
   }
-  std::cout << out.dump(2) << "\n";
+  std::cout << json_text(out, 2) << "\n";
   return 0;
 }
 
@@ -148,6 +146,8 @@ int run_constrain_check(const Args& args) {
 STEMMA_CLI_COMMAND(kRegisterConstrainCheck, "constrain-check",
                    "compile a JSON Schema or regex for constrained decoding; report states, "
                    "unsupported keywords, compile and mask times",
-                   &run_constrain_check, {"print-regex"});
+                   &run_constrain_check, {"print-regex"},
+                   {"mask-states", "max-recursion", "regex", "schema", "vocab-json", "vocab-model",
+                    "whitespace"});
 
 }  // namespace stemma::cli

@@ -6,12 +6,12 @@
 // source has no tokenizer (--dummy, generated HF folders), so that llama.cpp loads the file.
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/args.h"
+#include "cli/json_text.h"
+#include "engine/common/read_file.h"
 #include "engine/model/gguf_convert.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/hf_export.h"
@@ -52,11 +52,9 @@ int run_convert(const Args& args) {
     }
     if (auto dummy = args.get("dummy")) {
       // Seeded random weights at the config's shapes, generated in F32 and encoded once.
-      std::ifstream in(*dummy, std::ios::binary);
-      if (!in) return fail(NotFound("cannot read '" + *dummy + "'"));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      config_text = ss.str();
+      auto text = read_file_bounded(*dummy);
+      if (!text.ok()) return fail(text.status());
+      config_text = std::move(text).value();
       auto config = parse_hf_config(config_text, *dummy);
       if (!config.ok()) return fail(config.status());
       auto seed = args.get_int("seed", 1);
@@ -72,9 +70,8 @@ int run_convert(const Args& args) {
       Status st = export_hf_folder(*model, *out, *type, config_text);
       if (!st.ok()) return fail(st);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::cout
-          << nlohmann::json{{"out", *out}, {"type", dtype_name(*type)}, {"seconds", secs}}.dump(2)
-          << "\n";
+      std::cout << json_text({{"out", *out}, {"type", dtype_name(*type)}, {"seconds", secs}}, 2)
+                << "\n";
       return 0;
     }
     ConvertOptions opt;
@@ -95,7 +92,7 @@ int run_convert(const Args& args) {
                         {"type", dtype_name(*type)},
                         {"bytes", std::filesystem::file_size(*out, ec)},
                         {"seconds", secs}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(Internal(e.what()));
@@ -109,6 +106,8 @@ STEMMA_CLI_COMMAND(kRegisterConvert, "convert",
                    "benchmark|reference], --out FILE.gguf [--type q8_0] [--name NAME] "
                    "[--placeholder-vocab]; --format hf --out DIR writes config.json + "
                    "model.safetensors (f32, f16, bf16)",
-                   &run_convert, {"placeholder-vocab"});
+                   &run_convert, {"placeholder-vocab"},
+                   {"dummy", "format", "init", "model", "name", "out", "seed", "tokenizer-json",
+                    "type"});
 
 }  // namespace stemma::cli

@@ -9,7 +9,6 @@
 // {"greedy": [ids], "greedy_margins": [top1 - top2 of the row each was chosen from]}; no logits
 // are printed then unless --rows asks for them (a separate pass over the prompt).
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <numeric>
@@ -18,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
+#include "cli/json_text.h"
+#include "engine/common/read_file.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
 #include "engine/backend/cpu/prompt_rows.h"
@@ -36,11 +37,9 @@ Result<std::vector<int32_t>> read_tokens(const Args& args) {
     return tokens;
   }
   const std::string path = *args.get("tokens-file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("--tokens-file: cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  auto read = read_file_bounded(path);
+  if (!read.ok()) return read.status().with_context("--tokens-file");
+  std::string text = std::move(read).value();
   // Commas, spaces and newlines all separate ids.
   std::replace_if(
       text.begin(), text.end(), [](char ch) { return ch == ','; }, ' ');
@@ -118,7 +117,7 @@ int run_logits(const Args& args) {
       result["greedy"] = out->tokens;
       result["greedy_margins"] = out->margins;
       if (rows.empty()) {
-        std::cout << result.dump() << "\n";
+        std::cout << json_text(result) << "\n";
         return 0;
       }
     }
@@ -127,7 +126,7 @@ int run_logits(const Args& args) {
       if (!out.ok()) return fail(out.status());
       for (size_t p = 0; p < tokens->size(); ++p)
         printed.push_back(row_json(out->prompt_logits.data() + p * vocab, vocab, *top));
-      std::cout << nlohmann::json{{key, std::move(printed)}}.dump() << "\n";
+      std::cout << json_text(nlohmann::json{{key, std::move(printed)}}) << "\n";
       return 0;
     }
     auto out = cpu::prompt_logits_rows(**ex, *tokens, rows);
@@ -136,7 +135,7 @@ int run_logits(const Args& args) {
       printed.push_back(row_json(out->data() + r * vocab, vocab, *top));
     result["rows"] = rows;
     result[key] = std::move(printed);
-    std::cout << result.dump() << "\n";
+    std::cout << json_text(result) << "\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(Internal(std::string("logits: ") + e.what()));
@@ -148,6 +147,7 @@ int run_logits(const Args& args) {
 STEMMA_CLI_COMMAND(kRegisterLogits, "logits",
                    "print the model's logits for token ids (CPU): --model PATH, --tokens 1,2,3 | "
                    "--tokens-file FILE [--rows 0,15] [--top K] [--greedy N] [--threads T]",
-                   &run_logits, {});
+                   &run_logits, {},
+                   {"greedy", "model", "rows", "threads", "tokens", "tokens-file", "top"});
 
 }  // namespace stemma::cli

@@ -13,14 +13,15 @@
 // logprobs of each choice, mean per token unless --choice-rule total), or with
 // --choices-generate lets the model write one of them under a choice constraint.
 #include <algorithm>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/backend_args.h"
+#include "cli/json_text.h"
+#include "engine/common/read_file.h"
 #include "engine/constrain/choice.h"
 #include "engine/engine.h"
 #include "engine/model/hf_config.h"
@@ -34,11 +35,8 @@ Result<LoadedModel> open_run_model(const Args& args) {
   if (auto path = args.get("model")) return load_model(*path);
   auto cfg_path = args.get("dummy");
   if (!cfg_path) return InvalidArgument("run: give --model PATH or --dummy CONFIG.json");
-  std::ifstream in(*cfg_path);
-  if (!in) return IoError("cannot read " + *cfg_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  STEMMA_ASSIGN_OR_RETURN(ModelConfig config, parse_hf_config(text.str(), *cfg_path));
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file_bounded(*cfg_path));
+  STEMMA_ASSIGN_OR_RETURN(ModelConfig config, parse_hf_config(text, *cfg_path));
   auto type = dtype_from_name(args.get_or("type", "f32"));
   if (!type)
     return InvalidArgument("--type: unknown weight type '" + args.get_or("type", "") + "'");
@@ -76,14 +74,6 @@ Result<SamplingOptions> sampling_from_args(const Args& args) {
     STEMMA_ASSIGN_OR_RETURN(s.stop_token_ids, Args::parse_int_list(*stops));
   }
   return s;
-}
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // "a|b|c" -> {"a", "b", "c"}; a backslash makes the next character literal (a bar: "\\|").
@@ -133,6 +123,12 @@ Status run_select(Engine& engine, const std::vector<int32_t>& prompt,
       ids.insert(ids.end(), more.begin(), more.end());
     }
     if (ids.size() <= 1) return InvalidArgument("--choices: choice '" + c + "' has no tokens");
+    const int64_t context = engine.config().max_position;
+    if (context > 0 && static_cast<int64_t>(ids.size()) >= context) {
+      return OutOfRange("--choices: the prompt with choice '" + c + "' has " +
+                        std::to_string(ids.size()) + " tokens; the model's context holds " +
+                        std::to_string(context));
+    }
     from = std::min(from, common_prefix(ids, prompt));
     full.push_back(std::move(ids));
   }
@@ -177,6 +173,16 @@ int run_run(const Args& args) {
     for (const auto* r : {&threads, &page_size, &kv_pages}) {
       if (!r->ok()) return fail(r->status());
     }
+    // Out of int32 range would be truncated on the way to the engine; a large value in range
+    // is the engine's to judge (a KV cache past the machine's memory is RESOURCE_EXHAUSTED).
+    constexpr int64_t kI32 = std::numeric_limits<int32_t>::max();
+    if (*threads < 0 || *threads > kI32) return fail(InvalidArgument("--threads must be >= 0"));
+    if (*page_size < 1 || *page_size > kI32) {
+      return fail(InvalidArgument("--page-size must be in 1.." + std::to_string(kI32)));
+    }
+    if (*kv_pages < 0 || *kv_pages > kI32) {
+      return fail(InvalidArgument("--kv-pages must be in 0.." + std::to_string(kI32)));
+    }
     auto loaded = open_run_model(args);
     if (!loaded.ok()) return fail(loaded.status());
     auto model = std::make_shared<const LoadedModel>(std::move(loaded).value());
@@ -201,6 +207,19 @@ int run_run(const Args& args) {
       prompt = tokenizer->encode(*text);
     } else {
       return fail(InvalidArgument("run: give --prompt-tokens 1,2,3 or --prompt TEXT"));
+    }
+
+    // Prompt and output together must fit the model's context (as the SDK and the C ABI do:
+    // a prompt that fills it alone is refused, max_tokens is capped to what is left).
+    const int64_t context = model->config.max_position;
+    const auto prompt_len = static_cast<int64_t>(prompt.size());
+    if (context > 0 && prompt_len >= context) {
+      return fail(OutOfRange("the prompt has " + std::to_string(prompt_len) +
+                             " tokens; the model's context holds " + std::to_string(context) +
+                             " (prompt and output together)"));
+    }
+    if (context > 0 && sampling->max_tokens > context - prompt_len) {
+      sampling->max_tokens = static_cast<int32_t>(context - prompt_len);
     }
 
     EngineOptions opts;
@@ -235,11 +254,11 @@ int run_run(const Args& args) {
       j["stats"] = {{"cached_tokens", es.cached_tokens},
                     {"prefill_tokens", es.prefill_tokens},
                     {"steps", es.steps}};
-      std::cout << j.dump(2) << "\n";
+      std::cout << json_text(j, 2) << "\n";
       return 0;
     }
     if (auto path = args.get("json-schema")) {
-      auto schema = read_file(*path);
+      auto schema = read_file_bounded(*path);
       if (!schema.ok()) return fail(schema.status());
       constrain::JsonSchemaOptions jo;
       auto ws = args.get_int("whitespace", 0);
@@ -284,7 +303,7 @@ int run_run(const Args& args) {
                                               : static_cast<double>(st.jump_forward_tokens) /
                                                     static_cast<double>(out_tokens)},
         {"steps", st.steps}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
     return 0;
   } catch (const std::exception& e) {
     return fail(Internal(std::string("run: ") + e.what()));
@@ -294,6 +313,32 @@ int run_run(const Args& args) {
 }  // namespace
 
 STEMMA_CLI_COMMAND(kRegisterRun, "run", "generate tokens through the engine (JSON out)", &run_run,
-                   {"ignore-eos", "logprobs", "no-jump-forward", "choices-generate", kBackendFlag});
+                   {"ignore-eos", "logprobs", "no-jump-forward", "choices-generate", kBackendFlag},
+                   with_backend_options({"choice-rule",
+                                         "choices",
+                                         "dummy",
+                                         "frequency-penalty",
+                                         "json-schema",
+                                         "kv-pages",
+                                         "max-tokens",
+                                         "min-p",
+                                         "model",
+                                         "page-size",
+                                         "presence-penalty",
+                                         "prompt",
+                                         "prompt-logprobs-from",
+                                         "prompt-tokens",
+                                         "regex",
+                                         "repetition-penalty",
+                                         "seed",
+                                         "stop",
+                                         "stop-tokens",
+                                         "temperature",
+                                         "threads",
+                                         "top-k",
+                                         "top-p",
+                                         "type",
+                                         "weights-seed",
+                                         "whitespace"}));
 
 }  // namespace stemma::cli

@@ -7,15 +7,15 @@
 //                      [--template FILE.jinja|chatml|llama3|mistral]         -> the prompt
 // PATH: a .gguf file (its tokenizer.ggml.* metadata, through the model loader), or a folder /
 // tokenizer.json file (HF layout; read without loading any weights). "-" reads standard
-// input. Input files and standard input are bounded (kMaxInputBytes): more is an error that
+// input. Input files and standard input are bounded (kMaxInputFileBytes): more is an error that
 // says so, never a partial read.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/args.h"
+#include "cli/json_text.h"
+#include "engine/common/read_file.h"
 #include "engine/model/model_loader.h"
 #include "engine/tokenizer/chat_template/chat_template.h"
 #include "engine/tokenizer/hf_tokenizer_json.h"
@@ -33,28 +33,21 @@ Result<TokenizerSpec> load_spec(const std::string& path) {
   return load_hf_tokenizer(path);
 }
 
-constexpr size_t kMaxInputBytes = size_t{64} << 20;
-
-// The whole of `path` ("-": standard input), at most kMaxInputBytes.
+// The whole of `path` ("-": standard input), at most kMaxInputFileBytes.
 Result<std::string> read_text(const std::string& path) {
-  std::ifstream file;
+  if (path != "-") return read_file_bounded(path);
   std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) return IoError("cannot open " + path);
-    in = &file;
-  }
   std::string out;
   char buf[1 << 16];
   while (*in) {
     in->read(buf, sizeof buf);
     out.append(buf, static_cast<size_t>(in->gcount()));
-    if (out.size() > kMaxInputBytes) {
-      return InvalidArgument((path == "-" ? std::string("standard input") : path) + " is over " +
-                             std::to_string(kMaxInputBytes) + " bytes (the input limit)");
+    if (out.size() > kMaxInputFileBytes) {
+      return ResourceExhausted("standard input is over " + std::to_string(kMaxInputFileBytes) +
+                               " bytes (the input limit)");
     }
   }
-  if (in->bad()) return IoError("reading " + path + " failed");
+  if (in->bad()) return IoError("reading standard input failed");
   return out;
 }
 
@@ -86,7 +79,7 @@ int run_tokenize(const Args& args) {
   options.parse_special = !args.has("plain-special");
   nlohmann::json out;
   out["ids"] = (*tok)->encode(*text, options);
-  std::cout << out.dump() << "\n";
+  std::cout << json_text(out) << "\n";
   return 0;
 }
 
@@ -103,7 +96,7 @@ int run_detokenize(const Args& args) {
   if (!text.ok()) return fail(text.status());
   nlohmann::json out;
   out["text"] = *text;
-  std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  std::cout << json_text(out) << "\n";
   return 0;
 }
 
@@ -165,12 +158,12 @@ int run_chat_format(const Args& args) {
 }
 
 STEMMA_CLI_COMMAND(kTokenize, "tokenize", "text -> token ids (JSON) with a model's tokenizer",
-                   &run_tokenize, {"no-special", "plain-special"});
+                   &run_tokenize, {"no-special", "plain-special"}, {"model", "text"});
 STEMMA_CLI_COMMAND(kDetokenize, "detokenize", "token ids -> text (JSON)", &run_detokenize,
-                   {"skip-special"});
+                   {"skip-special"}, {"model", "tokens"});
 STEMMA_CLI_COMMAND(kChatFormat, "chat-format",
                    "render messages (JSON file) with the model's chat template", &run_chat_format,
-                   {"add-generation-prompt"});
+                   {"add-generation-prompt"}, {"messages", "model", "template", "tools"});
 
 }  // namespace
 }  // namespace stemma::cli

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/args.h"
+#include "engine/common/utf8_repair.h"
 
 namespace stemma {
 const char* engine_version();
@@ -12,10 +13,11 @@ namespace {
 void print_usage() {
   std::cout << "stemma " << stemma::engine_version() << "\nusage: stemma <command> [options]\n\n";
   for (const auto& c : stemma::cli::registered_commands()) {
-    std::cout << "  " << c.name << std::string(c.name[0] && std::string(c.name).size() < 18
-                                                   ? 18 - std::string(c.name).size()
-                                                   : 1,
-                                               ' ')
+    std::cout << "  " << c.name
+              << std::string(c.name[0] && std::string(c.name).size() < 18
+                                 ? 18 - std::string(c.name).size()
+                                 : 1,
+                             ' ')
               << c.summary << "\n";
   }
 }
@@ -33,11 +35,12 @@ int main(int argc, char** argv) {
   }
   for (const auto& c : stemma::cli::registered_commands()) {
     if (name == c.name) {
-      auto args = stemma::cli::Args::parse(argc - 2, argv + 2, c.flags);
-      if (!args.ok()) return stemma::cli::fail(args.status());
+      auto args = stemma::cli::Args::parse(argc - 2, argv + 2, c.flags, c.options);
+      if (!args.ok()) return stemma::cli::fail(args.status().with_context(name));
       return c.run(*args);
     }
   }
-  std::cerr << "stemma: unknown command '" << name << "' (try `stemma help`)\n";
+  std::cerr << "stemma: unknown command '" << stemma::repair_utf8(name)
+            << "' (try `stemma help`)\n";
   return 2;
 }

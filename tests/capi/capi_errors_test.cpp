@@ -1,6 +1,9 @@
 // The error machinery of the C ABI: status names, the thread-local last error, refusal of NULL
 // and stale handles, of invalid UTF-8 (with the byte offset) and library-owned memory.
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +43,44 @@ TEST_CASE("the last error is per thread and names the function and argument") {
   REQUIRE(stemma_rag_open(":memory:", &rag) == STEMMA_OK);
   CHECK(last_error() == "stemma_rag_open: path is NULL");
   stemma_rag_free(rag);
+}
+
+TEST_CASE("paths are bytes: a Latin-1 path opens; errors quoting it are UTF-8") {
+  // Issue 15 item 4: paths were checked as UTF-8 text, and messages quoting bytes that are not
+  // UTF-8 were handed out as they were although stemma.h promises UTF-8.
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("stemma_capi_paths_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string latin1 = (dir / "caf\xE9.gguf").string();
+  fs::create_symlink(fs::absolute(capi_test::kModel), latin1);
+  stemma_engine_options o;
+  stemma_engine_options_init(&o);
+  o.model_path = latin1.c_str();
+  o.threads = 1;
+  o.kv_memory_bytes = int64_t{16} << 20;
+  stemma_engine* e = nullptr;
+  CHECK(stemma_engine_open(&o, &e) == STEMMA_OK);
+  stemma_engine_free(e);
+
+  const std::string missing = (dir / "nul\xFFle.gguf").string();
+  o.model_path = missing.c_str();
+  CHECK(stemma_engine_open(&o, &e) == STEMMA_NOT_FOUND);
+  const std::string msg = last_error();
+  CHECK(msg.find("nul\\xFFle.gguf") != std::string::npos);
+  CHECK_NOTHROW((void)nlohmann::json(msg).dump());  // throws on bytes that are not UTF-8
+
+  stemma_chat_store* store = nullptr;
+  const std::string db = (dir / "chats-\xE9.db").string();
+  CHECK(stemma_chat_store_open(db.c_str(), &store) == STEMMA_OK);
+  stemma_chat_store_free(store);
+  CHECK(fs::exists(db));
+  stemma_rag* rag = nullptr;
+  const std::string rdb = (dir / "rag-\xE9.db").string();
+  CHECK(stemma_rag_open(rdb.c_str(), &rag) == STEMMA_OK);
+  stemma_rag_free(rag);
+  CHECK(fs::exists(rdb));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("invalid UTF-8 is refused with the offset of the first bad byte") {
