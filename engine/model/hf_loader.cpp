@@ -2,25 +2,21 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
+#include "engine/common/read_file.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/safetensors.h"
 #include "engine/model/tensor_names.h"
+#include "engine/tokenizer/hf_tokenizer_json.h"
 
 namespace stemma {
 namespace fs = std::filesystem;
 namespace {
 
 Result<std::string> read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return NotFound("cannot read '" + p.string() + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file_bounded(p.string());
 }
 
 // The shard files of the folder, from the index when there is one.
@@ -123,6 +119,15 @@ Result<LoadedModel> load_hf_folder(const std::string& dir_str) {
   }
   if (config.tie_embeddings) m.tensors.erase("output.weight");  // HF ties it to the embedding
   STEMMA_RETURN_IF_ERROR(validate_tensors(config, m.tensors, dir_str));
+  // The tokenizer, when the folder ships one (tokenizer.json, with tokenizer_config.json beside
+  // it for the chat template and special tokens). A tokenizer.json that does not load is an
+  // error, as bad tokenizer metadata in a GGUF file is.
+  std::error_code ec;
+  if (fs::exists(dir / "tokenizer.json", ec)) {
+    auto spec = load_hf_tokenizer(dir_str);
+    if (!spec.ok()) return spec.status().with_context((dir / "tokenizer.json").string());
+    m.tokenizer = std::move(spec).value();
+  }
   m.config = std::move(config);
   return m;
 }

@@ -1,6 +1,7 @@
 // HF folders: config.json parsing, safetensors (single and sharded), name mapping, validation.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -229,6 +230,40 @@ TEST_CASE("unknown tensor names and bad paths are refused by name") {
   auto none = load_model(dir.file("nope"));
   REQUIRE_FALSE(none.ok());
   CHECK(none.status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("an HF folder's tokenizer.json is loaded with the model") {
+  // Issue 15 item 16: the engine's error said to open "an HF folder with tokenizer.json", but
+  // the loader never read it. Qwen2.5's tokenizer files (downloaded by scripts/setup.sh).
+  const std::string assets = std::string(STEMMA_ASSETS_DIR) + "/tokenizers/qwen2/";
+  TempDir dir;
+  auto j = tiny_config_json("Qwen2ForCausalLM", true);
+  testing::write_text(dir.file("config.json"), j.dump());
+  auto cfg = parse_hf_config(j.dump(), "cfg");
+  REQUIRE(cfg.ok());
+  testing::write_file(dir.file("model.safetensors"),
+                      testing::safetensors_image(hf_tensors_for(*cfg)));
+  auto bare = load_model(dir.path().string());
+  REQUIRE_MESSAGE(bare.ok(), bare.status().to_string());
+  CHECK_FALSE(bare->tokenizer.has_value());
+
+  std::filesystem::copy_file(assets + "tokenizer.json", dir.file("tokenizer.json"));
+  std::filesystem::copy_file(assets + "tokenizer_config.json", dir.file("tokenizer_config.json"));
+  auto m = load_model(dir.path().string());
+  REQUIRE_MESSAGE(m.ok(), m.status().to_string());
+  REQUIRE(m->tokenizer.has_value());
+  CHECK(m->tokenizer->tokens.size() > 150000);
+  CHECK_FALSE(m->tokenizer->chat_template.empty());  // from tokenizer_config.json
+  // config.json stands for its folder.
+  auto by_config = load_model(dir.file("config.json"));
+  REQUIRE(by_config.ok());
+  CHECK(by_config->tokenizer.has_value());
+
+  // A tokenizer.json that does not load fails the model, naming the file.
+  testing::write_text(dir.file("tokenizer.json"), "{\"model\": 7}");
+  auto bad = load_model(dir.path().string());
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("tokenizer.json") != std::string::npos);
 }
 
 }  // namespace
