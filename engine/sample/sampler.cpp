@@ -44,6 +44,10 @@ std::vector<std::pair<int32_t, float>> candidate_distribution(std::span<const fl
     }
   }
   if (cand.empty()) return cand;
+  const float inf = std::numeric_limits<float>::infinity();
+  if (std::any_of(cand.begin(), cand.end(), [&](const auto& c) { return c.second == inf; })) {
+    std::erase_if(cand, [&](const auto& c) { return c.second != inf; });  // as sample_from
+  }
   auto by_value = [](const auto& a, const auto& b) {
     return a.second > b.second || (a.second == b.second && a.first < b.first);
   };
@@ -58,7 +62,8 @@ std::vector<std::pair<int32_t, float>> candidate_distribution(std::span<const fl
   std::vector<double> p(cand.size());
   double sum = 0.0;
   for (size_t i = 0; i < cand.size(); ++i) {
-    p[i] = std::exp((cand[i].second - top) * inv_t);
+    // +inf candidates (all that is left when there are any) weigh 1 each.
+    p[i] = cand[i].second == top ? 1.0 : std::exp((cand[i].second - top) * inv_t);
     sum += p[i];
   }
   for (double& v : p) v /= sum;
@@ -146,6 +151,14 @@ int32_t sample_from(std::span<const float> logits, float temperature, int32_t to
     }
   }
   if (cand.empty()) return -1;
+  if (top == std::numeric_limits<float>::infinity()) {
+    // A +inf logit (logit_bias = +inf forces a token) outweighs every finite one: the choice is
+    // among the +inf tokens alone, uniformly (inf - inf would make every weight NaN).
+    std::erase_if(cand, [&](const Weighted& c) { return c.logit != top; });
+    const size_t pick =
+        std::min(cand.size() - 1, static_cast<size_t>(u * static_cast<double>(cand.size())));
+    return cand[pick].token;
+  }
   if (top_k > 0 && static_cast<size_t>(top_k) < cand.size()) {
     std::nth_element(cand.begin(), cand.begin() + top_k, cand.end(), before);
     cand.resize(static_cast<size_t>(top_k));

@@ -300,5 +300,52 @@ TEST_CASE("validate names bad options") {
   CHECK(SamplingOptions{}.validate(10).ok());
 }
 
+TEST_CASE("logit_bias = +inf forces its token at any temperature and filter") {
+  // Issue 15 item 16: at temperature 1 a +inf logit made every weight NaN (inf - inf) and the
+  // token was never sampled.
+  const auto logits = random_logits(50, 3);
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  for (float t : {0.0f, 0.7f, 1.0f, 2.0f}) {
+    for (int k : {0, 3}) {
+      for (float p : {1.0f, 0.5f}) {
+        SamplingOptions opt;
+        opt.temperature = t;
+        opt.top_k = k;
+        opt.top_p = p;
+        opt.min_p = k == 3 ? 0.1f : 0.0f;
+        opt.seed = 9;
+        opt.logit_bias = {{41, kInf}};
+        Sampler s(opt, 50);
+        for (int i = 0; i < 50; ++i) {
+          auto row = logits;
+          auto got = s.sample(row, {}, {});
+          REQUIRE(got.ok());
+          CHECK(got->token == 41);
+        }
+      }
+    }
+  }
+  // Two forced tokens share the draws; nothing else is picked.
+  SamplingOptions opt;
+  opt.temperature = 1.0f;
+  opt.logit_bias = {{4, kInf}, {30, kInf}};
+  Sampler s(opt, 50);
+  std::map<int32_t, int> seen;
+  for (int i = 0; i < 400; ++i) {
+    auto row = logits;
+    ++seen[s.sample(row, {}, {})->token];
+  }
+  CHECK(seen.size() == 2);
+  CHECK(seen[4] > 100);
+  CHECK(seen[30] > 100);
+  auto row = logits;
+  row[4] = kInf;
+  row[30] = kInf;
+  const auto dist = sampling::candidate_distribution(row, 1.0f, 0, 1.0f, 0.0f);
+  REQUIRE(dist.size() == 2);
+  CHECK(dist[0].second == doctest::Approx(0.5));
+  CHECK(dist[1].second == doctest::Approx(0.5));
+}
+
 }  // namespace
 }  // namespace stemma
