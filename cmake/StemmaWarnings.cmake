@@ -15,6 +15,24 @@ if(STEMMA_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(STEMMA_TSAN)
+  if(STEMMA_SANITIZE OR STEMMA_FUZZ)
+    message(FATAL_ERROR "STEMMA_TSAN does not combine with STEMMA_SANITIZE or STEMMA_FUZZ")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=thread)
+endif()
+
+if(STEMMA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR STEMMA_SANITIZE)
+    message(FATAL_ERROR "STEMMA_FUZZ needs clang and no STEMMA_SANITIZE (scripts/fuzz.sh)")
+  endif()
+  # Coverage for libFuzzer in every object; ASan+UBSan, with any UB report fatal.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # stemma_add_library(name SOURCES ... [DEPS ...]): a static library of ours with warnings on and
 # the repository root as its include root (headers are included as "engine/kv/page_pool.h").
 function(stemma_add_library name)

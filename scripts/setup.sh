@@ -15,6 +15,9 @@ packages=(build-essential cmake ninja-build pkg-config ca-certificates
           libre2-dev nlohmann-json3-dev libsqlite3-dev)
 if [ "$build_only" = 0 ]; then
   packages+=(git doctest-dev python3 python3-jsonschema python3-jinja2)
+  # Reliability checks (issue 15): libFuzzer targets (scripts/fuzz.sh), the AVX2-only emulated
+  # CPU (scripts/test_isa.sh).
+  packages+=(clang-14 libclang-rt-14-dev qemu-user)
   # Language bindings (tests/bindings): Go via cgo, C# via mono. Rust: a cargo already installed
   # (rustup's ~/.cargo/bin) is used; else Debian's cargo and rustc (1.63, the crate's minimum).
   packages+=(golang-go mono-mcs mono-runtime)

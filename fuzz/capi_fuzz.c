@@ -1,13 +1,15 @@
-/* libFuzzer target for the C ABI (built with clang when it is installed; see
- * tests/capi/CMakeLists.txt). Each input is read as a little program: one byte picks an entry
+/* libFuzzer target for the C ABI (fuzz/CMakeLists.txt; scripts/fuzz.sh builds it with the
+ * library instrumented, tests/capi/CMakeLists.txt also builds it against the plain library
+ * for a smoke run). Each input is read as a little program: one byte picks an entry
  * point, the following bytes give its arguments (texts of fuzzer-chosen bytes, so invalid UTF-8
  * and embedded special tokens come for free; struct sizes; flags; counts). One engine and one
  * RAG store live across inputs; programs and chats made by an input are freed at its end.
  *
  * Checked: no crash, statuses in range, INVALID_ARGUMENT for text that is not UTF-8, and valid
- * UTF-8 in every returned string (abort() otherwise, which libFuzzer reports).
+ * UTF-8 in every returned string and in the last error (abort() otherwise, which libFuzzer
+ * reports).
  *
- *   build-x/tests/capi/capi_fuzzer_bin -max_len=512 corpus/   (runs until stopped) */
+ *   scripts/fuzz.sh --seconds 600 capi */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +49,22 @@ static void check(int ok, const char* what) {
 
 static void check_status(stemma_status s) {
   check(s >= STEMMA_OK && s <= STEMMA_INTERNAL, "status out of range");
+  if (s != STEMMA_OK) {
+    const char* e = stemma_last_error();
+    check(e != NULL && valid_utf8((const unsigned char*)e, strlen(e)), "last error not UTF-8");
+  }
 }
 
 static void check_out(stemma_status s, char* out) {
   check_status(s);
-  if (s == STEMMA_OK)
-    check(out != NULL && valid_utf8((const unsigned char*)out, strlen(out)), "output not UTF-8");
+  if (s == STEMMA_OK && (out == NULL || !valid_utf8((const unsigned char*)out, strlen(out)))) {
+    size_t i;
+    fprintf(stderr, "capi_libfuzzer: output:");
+    for (i = 0; out != NULL && out[i] != 0 && i < 200; ++i)
+      fprintf(stderr, " %02x", (unsigned char)out[i]);
+    fprintf(stderr, "%s\n", out == NULL ? " NULL" : "");
+    check(0, "output not UTF-8");
+  }
   stemma_string_free(out);
 }
 
@@ -139,7 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         int32_t ids[8];
         size_t i, n = byte(&r) % 8;
         for (i = 0; i < n; ++i) ids[i] = (int32_t)(byte(&r) | (byte(&r) << 8));
-        check_out(stemma_detokenize(g_engine, ids, n, &out), out);
+        s = stemma_detokenize(g_engine, ids, n, &out); /* before reading `out` */
+        check_out(s, out);
         break;
       }
       case 2:
@@ -189,7 +202,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           check_status(stemma_program_gen(program, a, &g, NULL, NULL));
         }
         check_status(stemma_program_wait(program));
-        check_out(stemma_program_text(program, &out), out);
+        s = stemma_program_text(program, &out);
+        check_out(s, out);
         break;
       case 8:
         if (chat == NULL) {
