@@ -159,6 +159,8 @@ TEST_CASE("matmul gives the same rows for 1 and 2 threads and for any batch size
     std::vector<uint8_t> scratch;
     std::vector<float> y1(static_cast<size_t>(m * n)), y2(y1.size()), y_single(y1.size());
     ThreadPool p1(1), p2(2);
+    const std::string what = std::string(dtype_name(dt)) + " on " + isa_name(kt.isa);
+    INFO(what);
     matmul(p1, kt, *mat, x.data(), m, k, y1.data(), n, scratch);
     matmul(p2, kt, *mat, x.data(), m, k, y2.data(), n, scratch);
     for (int64_t i = 0; i < m; ++i)
