@@ -1,7 +1,6 @@
 #include "engine/constrain/grammar.h"
 
 #include <algorithm>
-#include <functional>
 #include <queue>
 
 #include "engine/constrain/regex_ast.h"
@@ -66,6 +65,7 @@ Result<Grammar> compile_grammar(const GrammarSource& source, const GrammarOption
   g.names_.push_back("root");
   RegexParseOptions po;
   po.num_rules = static_cast<int32_t>(n);
+  po.max_group_depth = kGeneratedRegexMaxDepth;
   size_t total = 0;
   for (size_t i = 0; i <= n; ++i) {
     const std::string& body = i < n ? source.rules[i] : source.root;
@@ -122,24 +122,29 @@ Result<Grammar> compile_grammar(const GrammarSource& source, const GrammarOption
       }
     }
   }
-  std::vector<uint8_t> color(n + 1, 0);  // 0 new, 1 on the path, 2 done
-  std::string cycle_at;
-  std::function<bool(size_t)> has_cycle = [&](size_t r) {
-    color[r] = 1;
-    for (int32_t c : left_calls[r]) {
-      if (color[static_cast<size_t>(c)] == 1) {
-        cycle_at = g.names_[static_cast<size_t>(c)];
-        return true;
+  // Depth-first search for a cycle of left calls, iterative (rules may be many).
+  std::vector<uint8_t> color(n + 1, 0);         // 0 new, 1 on the path, 2 done
+  std::vector<std::pair<size_t, size_t>> path;  // (rule, next left call to follow)
+  for (size_t r0 = 0; r0 <= n; ++r0) {
+    if (color[r0] != 0) continue;
+    color[r0] = 1;
+    path.assign(1, {r0, 0});
+    while (!path.empty()) {
+      auto& [r, i] = path.back();
+      if (i == left_calls[r].size()) {
+        color[r] = 2;
+        path.pop_back();
+        continue;
       }
-      if (color[static_cast<size_t>(c)] == 0 && has_cycle(static_cast<size_t>(c))) return true;
-    }
-    color[r] = 2;
-    return false;
-  };
-  for (size_t r = 0; r <= n; ++r) {
-    if (color[r] == 0 && has_cycle(r)) {
-      return Unsupported("grammar: left recursion: rule '" + cycle_at +
-                         "' can call itself before reading a byte");
+      const size_t c = static_cast<size_t>(left_calls[r][i++]);
+      if (color[c] == 1) {
+        return Unsupported("grammar: left recursion: rule '" + g.names_[c] +
+                           "' can call itself before reading a byte");
+      }
+      if (color[c] == 0) {
+        color[c] = 1;
+        path.push_back({c, 0});
+      }
     }
   }
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/constrain/dfa.h"
+#include "engine/constrain/json_nesting.h"
 #include "engine/constrain/json_regex_parts.h"
 #include "engine/constrain/regex_ast.h"
 
@@ -814,6 +815,7 @@ std::string choices_regex(const std::vector<std::string>& choices) {
 
 Result<SchemaRegex> json_schema_to_regex(std::string_view schema_json,
                                          const JsonSchemaOptions& options) {
+  STEMMA_RETURN_IF_ERROR(check_json_nesting(schema_json, kMaxJsonNesting, "JSON Schema"));
   Json root;
   try {
     root = Json::parse(schema_json);

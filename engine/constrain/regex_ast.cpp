@@ -9,6 +9,11 @@ namespace stemma::constrain {
 
 constexpr uint32_t kMaxCodepoint = 0x10FFFF;
 constexpr int32_t kMaxRepeat = 1000;  // RE2's limit too; keeps automata bounded
+// Every walk of a RegexAst (NFA construction, printing) recurses per level, so the parser
+// bounds the levels before it builds them: groups nested at most
+// RegexParseOptions::max_group_depth deep, and at most this many quantifiers stacked on one
+// atom (a{2}{3}...).
+constexpr int32_t kMaxStackedQuantifiers = 4;
 
 void CodepointSet::add(uint32_t lo, uint32_t hi) {
   if (lo > hi) return;
@@ -198,6 +203,7 @@ class Parser {
       auto atom = parse_atom();
       if (!atom.ok()) return atom.status();
       int32_t node = *atom;
+      int32_t stacked = 0;
       while (!at_end()) {
         int32_t min = 0, max = 0;
         size_t save = pos_;
@@ -220,6 +226,10 @@ class Parser {
         }
         if (!at_end() && peek() == '?') ++pos_;  // lazy: same language
         if (!at_end() && peek() == '+') return unsupported("possessive quantifier");
+        if (++stacked > kMaxStackedQuantifiers) {
+          return error("more than " + std::to_string(kMaxStackedQuantifiers) +
+                       " quantifiers on one atom");
+        }
         node = repeat(node, min, max);
       }
       parts.push_back(node);
@@ -265,6 +275,9 @@ class Parser {
   Result<int32_t> parse_atom() {
     uint32_t c = peek();
     if (c == '(') {
+      if (depth_ >= options_.max_group_depth) {
+        return error("groups nested deeper than " + std::to_string(options_.max_group_depth));
+      }
       ++pos_;
       if (!at_end() && peek() == '?') {
         ++pos_;
@@ -289,7 +302,9 @@ class Parser {
           return unsupported("group flags");
         }
       }
+      ++depth_;
       auto inner = parse_alt();
+      --depth_;
       if (!inner.ok()) return inner.status();
       if (at_end() || peek() != ')') return error("missing ')'");
       ++pos_;
@@ -497,6 +512,7 @@ class Parser {
   std::vector<uint32_t> cps_;
   const RegexParseOptions& options_;
   size_t pos_ = 0;
+  int32_t depth_ = 0;  // groups open at pos_
   RegexAst ast_;
 };
 

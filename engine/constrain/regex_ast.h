@@ -67,7 +67,16 @@ struct RegexParseOptions {
   // Grammar rule bodies: `(?&k)` (PCRE's subroutine-call syntax) calls rule k, 0 <= k <
   // num_rules. Off (the default), `(?&` is refused like other group flags.
   int32_t num_rules = 0;
+  // Groups may nest at most this deep (every walk of the AST recurses per level, so deeper
+  // input is refused before it is built). User patterns get the default; the JSON Schema
+  // translator, whose own nesting follows the schema's (itself bounded), passes more.
+  int32_t max_group_depth = 100;
 };
+
+// The group depth allowed in regexes the JSON Schema translator and grammar rules generate
+// (their nesting follows a schema's, which json_nesting.h bounds; user patterns inside them
+// were parsed with the default first).
+inline constexpr int32_t kGeneratedRegexMaxDepth = 2048;
 
 // Parses `pattern`. Full-match semantics: a leading `^` and trailing `$` are accepted and mean
 // nothing more (or, with search_semantics, decide where the match may float).
