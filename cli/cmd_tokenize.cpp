@@ -158,12 +158,13 @@ int run_chat_format(const Args& args) {
 }
 
 STEMMA_CLI_COMMAND(kTokenize, "tokenize", "text -> token ids (JSON) with a model's tokenizer",
-                   &run_tokenize, {"no-special", "plain-special"}, {"model", "text"});
+                   &run_tokenize, {"no-special", "plain-special"}, {"model", "text", "text-file"});
 STEMMA_CLI_COMMAND(kDetokenize, "detokenize", "token ids -> text (JSON)", &run_detokenize,
                    {"skip-special"}, {"model", "tokens"});
 STEMMA_CLI_COMMAND(kChatFormat, "chat-format",
                    "render messages (JSON file) with the model's chat template", &run_chat_format,
-                   {"add-generation-prompt"}, {"messages", "model", "template", "tools"});
+                   {"add-generation-prompt"},
+                   {"documents", "messages", "model", "template", "tools", "vars"});
 
 }  // namespace
 }  // namespace stemma::cli
