@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/constrain/vocab_loader.h"
 #include "engine/constrain/vocabulary.h"
@@ -113,6 +114,7 @@ struct Engine::Impl {
   struct Slot {
     RequestOutput output;
     bool done = false;
+    int waiters = 0;  // threads inside wait() for it
     bool keep = true;
   };
 
@@ -145,6 +147,7 @@ struct Engine::Impl {
 
   // Worker-only state.
   std::unordered_map<RequestId, StreamCallback> callbacks;
+  std::unordered_set<RequestId> muted;  // waited for inside a callback: no more events
 
   void run();
   void deliver(std::vector<sched::StepEvent>& events);
@@ -183,7 +186,7 @@ Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::Impl::compi
 void Engine::Impl::deliver(std::vector<sched::StepEvent>& events) {
   for (const auto& e : events) {
     auto it = callbacks.find(e.id);
-    if (it == callbacks.end() || !it->second) continue;
+    if (it == callbacks.end() || !it->second || muted.count(e.id) > 0) continue;
     StreamEvent se;
     se.id = e.id;
     se.tokens = e.tokens;
@@ -196,7 +199,10 @@ void Engine::Impl::deliver(std::vector<sched::StepEvent>& events) {
   }
   std::lock_guard<std::mutex> lock(mu);
   for (auto& e : events) {
-    if (e.finish != FinishReason::kNone) callbacks.erase(e.id);
+    if (e.finish != FinishReason::kNone) {
+      callbacks.erase(e.id);
+      muted.erase(e.id);
+    }
     auto it = slots.find(e.id);
     if (it == slots.end()) continue;
     Slot& slot = it->second;
@@ -363,8 +369,31 @@ Result<RequestOutput> Engine::wait(RequestId id) {
   if (!it->second.keep) {
     return FailedPrecondition("request " + std::to_string(id) + " was submitted without output");
   }
-  impl_->done_cv.wait(lock, [&] { return impl_->slots.at(id).done; });
+  if (!it->second.done && std::this_thread::get_id() == impl_->worker.get_id()) {
+    // Inside a stream callback: the worker would wait for itself (issue 15 item 7). The request
+    // is cancelled and its output dropped, and its callback never runs after this returns (the
+    // worker-only set is ours to touch on this thread; a request still in the inbox loses it).
+    if (it->second.waiters == 0) it->second.keep = false;  // else another thread collects it
+    impl_->cancels.push_back(id);
+    impl_->muted.insert(id);
+    for (auto& p : impl_->inbox) {
+      if (p.id == id) p.callback = nullptr;
+    }
+    return FailedPrecondition(
+        "wait() was called inside a stream callback of this engine, on the thread that runs "
+        "the requests (it would wait for itself): request " +
+        std::to_string(id) + " is cancelled");
+  }
+  ++it->second.waiters;
+  impl_->done_cv.wait(lock, [&] {
+    auto f = impl_->slots.find(id);
+    return f == impl_->slots.end() || f->second.done;
+  });
   auto done = impl_->slots.find(id);
+  if (done == impl_->slots.end()) {  // another thread waiting for it collected it first
+    return NotFound("request " + std::to_string(id) + " was collected by another wait()");
+  }
+  --done->second.waiters;
   RequestOutput out = std::move(done->second.output);
   impl_->slots.erase(done);
   return out;
@@ -376,6 +405,8 @@ Result<RequestOutput> Engine::generate(std::vector<int32_t> prompt, SamplingOpti
 }
 
 void Engine::wait_idle() {
+  // Inside a stream callback the engine cannot become idle while we wait: return at once.
+  if (std::this_thread::get_id() == impl_->worker.get_id()) return;
   std::unique_lock<std::mutex> lock(impl_->mu);
   impl_->done_cv.wait(lock, [&] { return impl_->unfinished == 0; });
 }

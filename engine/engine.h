@@ -78,7 +78,9 @@ struct StreamEvent {
 };
 
 // Runs on the engine's worker thread between steps. It must return quickly and must not block
-// (every request waits for it). It may call submit() and cancel(), but not wait().
+// (every request waits for it). It may call submit() and cancel(); wait() (and generate()) on a
+// request that has not finished is FailedPrecondition there, and that request is cancelled
+// without further events (waiting would deadlock the worker); wait_idle() returns at once.
 using StreamCallback = std::function<void(const StreamEvent&)>;
 
 struct RequestOutput {

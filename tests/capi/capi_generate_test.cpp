@@ -195,6 +195,28 @@ TEST_CASE("the stream callback cancels: CANCELLED with the text so far") {
   CHECK(r.error.find("stream callback cancelled") != std::string::npos);
 }
 
+TEST_CASE("stemma_generate inside the engine's own stream callback is FAILED_PRECONDITION") {
+  // It used to deadlock: the callback runs on the engine's worker, which would wait for itself.
+  struct Nested {
+    int calls = 0;
+    Result inner;
+    static int32_t call(void* user, const char*, size_t) {
+      auto* n = static_cast<Nested*>(user);
+      if (n->calls++ == 0) {
+        stemma_gen_options o = gen_options(4);
+        n->inner = generate(kQuestion, &o);
+      }
+      return 0;
+    }
+  } nested;
+  stemma_gen_options o = gen_options(6);
+  const Result outer = generate(kQuestion, &o, Nested::call, &nested);
+  CHECK(outer.status == STEMMA_OK);
+  CHECK(nested.inner.status == STEMMA_FAILED_PRECONDITION);
+  CHECK(nested.inner.error.find("stream callback") != std::string::npos);
+  CHECK(nested.inner.text.empty());
+}
+
 TEST_CASE("bad options are refused by name") {
   struct Case {
     const char* name;

@@ -180,6 +180,43 @@ TEST_CASE("a callback may submit follow-up requests (agent loop)") {
   CHECK(engine->stats().cached_tokens >= 8);
 }
 
+TEST_CASE("waiting inside a stream callback is FailedPrecondition, not a deadlock") {
+  auto engine = open_mock(4, 128);
+  std::vector<int32_t> prompt{2, 7, 1, 8, 2, 8};
+  Status nested_generate, nested_wait_self, nested_wait_other;
+  int nested_events = 0;
+  bool first = true;
+  RequestId self = 0;
+  auto id = engine->submit(prompt, greedy(4), [&](const StreamEvent& e) {
+    if (!first) return;
+    first = false;
+    self = e.id;
+    nested_generate = engine->generate({4, 5, 6}, greedy(3)).status();
+    nested_wait_self = engine->wait(e.id).status();
+    auto other =
+        engine->submit({9, 9, 9}, greedy(50), [&](const StreamEvent&) { ++nested_events; });
+    nested_wait_other = other.ok() ? engine->wait(*other).status() : other.status();
+    engine->wait_idle();  // returns at once here
+  });
+  REQUIRE(id.ok());
+  engine->wait_idle();
+  CHECK(nested_generate.code() == StatusCode::kFailedPrecondition);
+  CHECK(nested_generate.message().find("stream callback") != std::string::npos);
+  CHECK(nested_wait_other.code() == StatusCode::kFailedPrecondition);
+  CHECK(nested_events == 0);  // a request waited for in a callback streams nothing afterwards
+  // The request whose callback waited on itself is cancelled; with no other thread waiting
+  // for it, its output is dropped.
+  CHECK(self == *id);
+  CHECK(nested_wait_self.code() == StatusCode::kFailedPrecondition);
+  CHECK(engine->wait(*id).status().code() == StatusCode::kNotFound);
+  CHECK(engine->stats().running == 0);
+  CHECK(engine->stats().queued == 0);
+  // The engine still serves requests afterwards.
+  auto again = engine->generate(prompt, greedy(4));
+  REQUIRE(again.ok());
+  CHECK(again->tokens == MockExecutor::reference_greedy(prompt, kVocab, 4));
+}
+
 TEST_CASE("destroying the engine with requests in flight releases waiters") {
   auto engine = open_mock(4, 256);
   auto id = engine->submit({1, 2}, greedy(900));
