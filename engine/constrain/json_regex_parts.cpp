@@ -1,5 +1,6 @@
 #include "engine/constrain/json_regex_parts.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace stemma::constrain::json_regex {
@@ -10,8 +11,11 @@ const char* const kStringChar =
 const char* const kString =
     "\"(?:[^\"\\\\\\x00-\\x1f]|\\\\[\"\\\\/bfnrt]|"
     "\\\\u(?:[0-9a-cA-CeEfF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}))*\"";
-const char* const kInteger = "-?(?:0|[1-9][0-9]*)";
-const char* const kNumber = "-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?";
+// Numbers have bounded lengths (issue 15 item 14): with `[0-9]*` a model could write digits
+// until max_tokens and the text would never parse. 19 integer digits hold any int64, 17
+// fraction digits any double, 3 exponent digits any double's exponent.
+const char* const kInteger = "-?(?:0|[1-9][0-9]{0,18})";
+const char* const kNumber = "-?(?:0|[1-9][0-9]{0,18})(?:\\.[0-9]{1,17})?(?:[eE][+-]?[0-9]{1,3})?";
 const char* const kBoolean = "(?:true|false)";
 const char* const kNull = "null";
 const char* const kNothing = "[^\\x00-\\x{10ffff}]";
@@ -80,7 +84,10 @@ std::string same_length_range(const std::string& lo, const std::string& hi) {
   return out + ")";
 }
 
-// Non-negative integers in [lo, hi] (hi absent: unbounded), without leading zeros.
+constexpr size_t kMaxIntegerDigits = 19;
+
+// Non-negative integers in [lo, hi] (hi absent: at most kMaxIntegerDigits digits), without
+// leading zeros.
 std::string nonnegative_range(uint64_t lo, std::optional<uint64_t> hi) {
   std::vector<std::string> alts;
   std::string lo_s = std::to_string(lo);
@@ -92,7 +99,10 @@ std::string nonnegative_range(uint64_t lo, std::optional<uint64_t> hi) {
     if (len == 1 && a == "1" && lo == 0) a = "0";
     alts.push_back(same_length_range(a, b));
   }
-  if (!hi) alts.push_back("[1-9][0-9]{" + std::to_string(lo_s.size()) + ",}");
+  if (!hi) {  // longer than lo: up to kMaxIntegerDigits digits (or one more than lo has)
+    const size_t most = std::max(lo_s.size(), kMaxIntegerDigits - 1);
+    alts.push_back("[1-9][0-9]{" + std::to_string(lo_s.size()) + "," + std::to_string(most) + "}");
+  }
   if (alts.size() == 1) return alts[0];
   std::string out = "(?:";
   for (size_t i = 0; i < alts.size(); ++i) out += (i ? "|" : "") + alts[i];
@@ -139,8 +149,8 @@ Result<std::string> integer_range(std::optional<int64_t> lo, std::optional<int64
 Result<std::string> number_range(std::optional<int64_t> lo, std::optional<int64_t> hi) {
   STEMMA_RETURN_IF_ERROR(check_bounds(lo, hi));
   if (!lo && !hi) return std::string(kNumber);
-  const std::string frac = "(?:\\.[0-9]+)?";
-  const std::string zero_frac = "(?:\\.0+)?";
+  const std::string frac = "(?:\\.[0-9]{1,17})?";
+  const std::string zero_frac = "(?:\\.0{1,17})?";
   // Magnitudes m in [a, b]: integer part in [a, b-1] with any fraction, or exactly b.0...
   auto magnitude = [&](uint64_t a, std::optional<uint64_t> b) -> std::string {
     if (!b) return nonnegative_range(a, std::nullopt) + frac;

@@ -15,8 +15,8 @@ namespace stemma::constrain::json_regex {
 // Python's jsonschema counts code points).
 extern const char* const kStringChar;
 extern const char* const kString;   // "..." with kStringChar*
-extern const char* const kInteger;  // -?(0|[1-9][0-9]*)
-extern const char* const kNumber;   // JSON number
+extern const char* const kInteger;  // -?(0|[1-9][0-9]{0,18}): at most 19 digits
+extern const char* const kNumber;   // JSON number, bounded lengths (19.17e3 digits)
 extern const char* const kBoolean;
 extern const char* const kNull;
 extern const char* const kNothing;  // matches no string

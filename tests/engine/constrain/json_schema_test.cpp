@@ -304,6 +304,41 @@ TEST_CASE("unsupported keywords are reported by name") {
   CHECK_FALSE(sc::json_schema_to_regex(R"({"type":7})").ok());
 }
 
+TEST_CASE("numbers have bounded lengths: a model cannot write digits until max_tokens") {
+  // Issue 15 item 14: `[0-9]*` let the digits run to max_tokens, and the text never parsed.
+  auto matches = [](const char* schema, const std::string& text) {
+    auto r = sc::json_schema_to_regex(schema);
+    REQUIRE(r.ok());
+    REQUIRE(r->ok());
+    return RE2::FullMatch(text, RE2(r->regex));
+  };
+  const std::string d19(19, '9'), d20 = "1" + std::string(19, '0');
+  for (const char* s : {R"({"type":"integer"})", R"({"type":"integer","minimum":5})",
+                        R"({"type":"integer","maximum":-5})"}) {
+    INFO(s);
+    CHECK(matches(s, "-" + d19) == (std::string(s).find("minimum") == std::string::npos));
+    CHECK(matches(s, "-" + d20) == false);
+    CHECK(matches(s, d20) == false);
+  }
+  CHECK(matches(R"({"type":"integer","minimum":5})", d19));
+  CHECK(matches(R"({"type":"integer","minimum":1000000000000000000})", d19));
+  const char* num = R"({"type":"number"})";
+  const char* num_min = R"({"type":"number","minimum":0})";
+  for (const char* s : {num, num_min}) {
+    INFO(s);
+    CHECK(matches(s, d19 + "." + std::string(17, '5')));
+    CHECK_FALSE(matches(s, d19 + "." + std::string(18, '5')));
+    CHECK_FALSE(matches(s, d20 + ".5"));
+  }
+  CHECK(matches(num, "-1.5e-308"));
+  CHECK_FALSE(matches(num, "1e1000"));
+  CHECK(matches(R"({"type":"number","maximum":3})", "3." + std::string(17, '0')));
+  CHECK_FALSE(matches(R"({"type":"number","maximum":3})", "3." + std::string(18, '0')));
+  // Untyped values hold numbers too.
+  CHECK(matches(R"({})", "[1.25,-7]"));
+  CHECK_FALSE(matches(R"({})", "[" + d20 + "]"));
+}
+
 TEST_CASE("whitespace policy: compact by default, bounded whitespace on request") {
   const char* schema =
       R"({"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]})";
