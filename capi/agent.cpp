@@ -84,16 +84,16 @@ Result<agent::AgentOptions> to_agent_options(const char* fn, const stemma_agent_
 Result<std::string> call_tool(const std::string& name, stemma_tool_fn fn, void* user_data,
                               const std::string& arguments) {
   stemma_tool_result result;
-  register_handle(&result, HandleKind::kToolResult);
+  stemma_tool_result* handle = register_handle(&result, HandleKind::kToolResult);
   clear_last_error();
   stemma_status code = STEMMA_INTERNAL;
   try {
-    code = fn(user_data, arguments.c_str(), &result);
+    code = fn(user_data, arguments.c_str(), handle);
   } catch (...) {
-    unregister_handle(&result, HandleKind::kToolResult);
+    unregister_handle(handle, HandleKind::kToolResult);
     return Internal("tool '" + name + "' threw an exception");
   }
-  unregister_handle(&result, HandleKind::kToolResult);
+  unregister_handle(handle, HandleKind::kToolResult);
   if (code == STEMMA_OK) return result.text;  // not set: an empty result
   // The tool's own words: what it set as its result, or the last error it ran into.
   std::string detail = result.set ? result.text : std::string(stemma_last_error());
@@ -124,8 +124,7 @@ STEMMA_API stemma_status stemma_agent_new(stemma_engine* engine,
     auto a = agent::Agent::create(runtime, std::move(ao));
     if (!a.ok()) return a.status().with_context(api);
     auto* h = new stemma_agent{core, std::move(a).value(), {}};
-    register_handle(h, HandleKind::kAgent);
-    *agent_out = h;
+    *agent_out = register_handle(h, HandleKind::kAgent);
     return OkStatus();
   });
 }

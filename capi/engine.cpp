@@ -146,8 +146,7 @@ STEMMA_API stemma_status stemma_engine_open(const stemma_engine_options* options
     STEMMA_RETURN_IF_ERROR(to_engine_options(api, o, &eo));
     STEMMA_ASSIGN_OR_RETURN(std::shared_ptr<EngineCore> core, open_core(std::move(eo)));
     auto* handle = new stemma_engine{std::move(core)};
-    register_handle(handle, HandleKind::kEngine);
-    *engine_out = handle;
+    *engine_out = register_handle(handle, HandleKind::kEngine);
     return OkStatus();
   });
 }

@@ -25,11 +25,11 @@ stemma_program* new_handle(std::shared_ptr<EngineCore> core,
                            std::unique_ptr<program::ProgramState> state) {
   auto* h = new stemma_program{std::move(core), std::move(state), nullptr};
   h->state = h->owned.get();
-  register_handle(h, HandleKind::kProgram);
-  return h;
+  return register_handle(h, HandleKind::kProgram);
 }
 
-Status check_program(const char* fn, const stemma_program* program) {
+// On success `program` becomes the object's address (handles.h).
+Status check_program(const char* fn, stemma_program*& program) {
   return check_handle(fn, "program", program, HandleKind::kProgram);
 }
 
@@ -70,8 +70,9 @@ STEMMA_API stemma_status stemma_program_new(stemma_engine* engine, stemma_progra
 
 STEMMA_API void stemma_program_free(stemma_program* program) {
   guarded_void(__func__, [&, api = __func__] {
-    if (program == nullptr || !is_live_handle(program, HandleKind::kProgram)) return;
-    if (!program->owned) {
+    stemma_program* object = program;
+    if (program == nullptr || !is_live_handle(object, HandleKind::kProgram)) return;
+    if (!object->owned) {
       (void)fail(FailedPrecondition(
           "stemma_program_free: the state belongs to stemma_program_run_batch (freed after fn)"));
       return;
@@ -195,8 +196,9 @@ STEMMA_API stemma_status stemma_program_join(stemma_program* const* programs, si
     std::vector<program::ProgramState*> states;
     for (size_t i = 0; i < count; ++i) {
       const std::string arg = "programs[" + std::to_string(i) + "]";
-      STEMMA_RETURN_IF_ERROR(check_handle(api, arg.c_str(), programs[i], HandleKind::kProgram));
-      states.push_back(programs[i]->state);
+      stemma_program* program = programs[i];
+      STEMMA_RETURN_IF_ERROR(check_handle(api, arg.c_str(), program, HandleKind::kProgram));
+      states.push_back(program->state);
     }
     return program::join(states).with_context(api);
   });
@@ -219,17 +221,17 @@ STEMMA_API stemma_status stemma_program_run_batch(stemma_engine* engine, size_t 
         runtime, count,
         [&](size_t index, program::ProgramState& state) -> Status {
           // A borrowed handle, live only while fn runs.
-          stemma_program handle{core, nullptr, &state};
-          register_handle(&handle, HandleKind::kProgram);
+          stemma_program borrowed{core, nullptr, &state};
+          stemma_program* handle = register_handle(&borrowed, HandleKind::kProgram);
           clear_last_error();  // a worker thread of ours: fn's failures start from a clean slate
           stemma_status code = STEMMA_INTERNAL;
           try {
-            code = fn(user_data, index, &handle);
+            code = fn(user_data, index, handle);
           } catch (...) {
-            unregister_handle(&handle, HandleKind::kProgram);
+            unregister_handle(handle, HandleKind::kProgram);
             return Internal(std::string(name) + ": fn threw for index " + std::to_string(index));
           }
-          unregister_handle(&handle, HandleKind::kProgram);
+          unregister_handle(handle, HandleKind::kProgram);
           if (code != STEMMA_OK) return from_callback(name, code, index);
           return OkStatus();
         },

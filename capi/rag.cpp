@@ -49,8 +49,7 @@ STEMMA_API stemma_status stemma_rag_open(const char* path, stemma_rag** rag_out)
     STEMMA_RETURN_IF_ERROR(check_not_null(api, "path", path));
     STEMMA_ASSIGN_OR_RETURN(auto store, rag::RagStore::open(path));
     auto* handle = new stemma_rag{std::shared_ptr<rag::RagStore>(std::move(store))};
-    register_handle(handle, HandleKind::kRag);
-    *rag_out = handle;
+    *rag_out = register_handle(handle, HandleKind::kRag);
     return OkStatus();
   });
 }

@@ -163,6 +163,30 @@ TEST_CASE("NULL, freed and wrong-kind handles are refused without being derefere
   stemma_tokens_free(nullptr);
 }
 
+TEST_CASE("a freed handle stays dead when its memory holds a new object") {
+  // Issue 15 item 13: handles were raw addresses, so a freed RAG store whose memory a new one
+  // reused worked again, on the new store. malloc usually hands the same block back at once.
+  stemma_rag* old_rag = nullptr;
+  REQUIRE(stemma_rag_open(":memory:", &old_rag) == STEMMA_OK);
+  stemma_rag_free(old_rag);
+  stemma_rag* rag = nullptr;
+  REQUIRE(stemma_rag_open(":memory:", &rag) == STEMMA_OK);
+  CHECK(rag != old_rag);
+  REQUIRE(stemma_rag_add_document(rag, "doc", "title", "the new store's only text", 0, nullptr) ==
+          STEMMA_OK);
+  CString out;
+  CHECK(stemma_rag_search(old_rag, "text", 1, out.out()) == STEMMA_INVALID_ARGUMENT);
+  CHECK(last_error().find("is not a live stemma_rag") != std::string::npos);
+  CHECK(stemma_rag_add_document(old_rag, "x", "t", "written through a dead handle", 0, nullptr) ==
+        STEMMA_INVALID_ARGUMENT);
+  stemma_rag_free(old_rag);  // ignored: the new store stays open
+  CString found;
+  REQUIRE(stemma_rag_search(rag, "text", 5, found.out()) == STEMMA_OK);
+  CHECK(found.str().find("the new store's only text") != std::string::npos);
+  CHECK(found.str().find("dead handle") == std::string::npos);
+  stemma_rag_free(rag);
+}
+
 TEST_CASE("output pointers are checked and cleared") {
   stemma_rag* rag = nullptr;
   REQUIRE(stemma_rag_open(":memory:", &rag) == STEMMA_OK);
