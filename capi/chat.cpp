@@ -27,8 +27,7 @@ namespace {
 stemma_chat* new_chat(std::shared_ptr<EngineCore> core, std::shared_ptr<chat::ChatStore> store,
                       std::unique_ptr<chat::ChatSession> session) {
   auto* h = new stemma_chat{std::move(core), std::move(store), std::move(session)};
-  register_handle(h, HandleKind::kChat);
-  return h;
+  return register_handle(h, HandleKind::kChat);
 }
 
 }  // namespace
@@ -42,8 +41,7 @@ STEMMA_API stemma_status stemma_chat_store_open(const char* path, stemma_chat_st
     STEMMA_RETURN_IF_ERROR(check_path(api, "path", path));
     STEMMA_ASSIGN_OR_RETURN(auto store, chat::ChatStore::open(path));
     auto* h = new stemma_chat_store{std::shared_ptr<chat::ChatStore>(std::move(store))};
-    register_handle(h, HandleKind::kChatStore);
-    *store_out = h;
+    *store_out = register_handle(h, HandleKind::kChatStore);
     return OkStatus();
   });
 }
@@ -128,6 +126,21 @@ STEMMA_API stemma_status stemma_chat_send(stemma_chat* chat, const char* user_me
     if (reply->finish == FinishReason::kCancelled) {
       return Cancelled(std::string(api) +
                        ": the stream callback cancelled the reply (it is not kept in the history)");
+    }
+    return OkStatus();
+  });
+}
+
+STEMMA_API stemma_status stemma_chat_set_history_policy(stemma_chat* chat, int32_t policy) {
+  return guarded(__func__, [&, api = __func__]() -> Status {
+    STEMMA_RETURN_IF_ERROR(check_handle(api, "chat", chat, HandleKind::kChat));
+    if (policy == STEMMA_HISTORY_DROP_OLDEST) {
+      chat->session->set_history_policy(chat::HistoryPolicy::kDropOldest);
+    } else if (policy == STEMMA_HISTORY_REFUSE) {
+      chat->session->set_history_policy(chat::HistoryPolicy::kRefuse);
+    } else {
+      return InvalidArgument(std::string(api) + ": policy " + std::to_string(policy) +
+                             " is not STEMMA_HISTORY_DROP_OLDEST (0) or STEMMA_HISTORY_REFUSE (1)");
     }
     return OkStatus();
   });

@@ -271,8 +271,15 @@ STEMMA_API stemma_status stemma_chat_send(stemma_chat* chat, const char* user_me
                                           const stemma_gen_options* options,
                                           stemma_stream_fn stream, void* user_data,
                                           char** reply_out);
-/* [{"role": "...", "content": "..."}, ...] */
+/* [{"role": "...", "content": "..."}, ...]: every turn as stored (a user turn that got no
+ * reply, cancelled or cut by a crash, is listed; later prompts leave it out). */
 STEMMA_API stemma_status stemma_chat_history(const stemma_chat* chat, char** messages_json_out);
+
+/* What stemma_chat_send does when the conversation no longer fits the model's context:
+ * DROP_OLDEST (the default) leaves the oldest turns after the system prompt out of the prompt
+ * (the store keeps them), down to half the context; REFUSE returns STEMMA_OUT_OF_RANGE. */
+enum { STEMMA_HISTORY_DROP_OLDEST = 0, STEMMA_HISTORY_REFUSE = 1 };
+STEMMA_API stemma_status stemma_chat_set_history_policy(stemma_chat* chat, int32_t policy);
 
 /* ---------------------------------------------------------------------------------------------
  * RAG: a document store (SQLite FTS5, BM25) and answers grounded in it

@@ -1,5 +1,6 @@
 #include "sdk/chat/chat_session.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "sdk/program/generate.h"
@@ -41,15 +42,53 @@ Result<std::unique_ptr<ChatSession>> ChatSession::resume(std::shared_ptr<program
   return s;
 }
 
+void ChatSession::set_history_policy(HistoryPolicy policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policy_ = policy;
+}
+
+std::vector<program::Message> ChatSession::conversation(
+    const std::vector<program::Message>& all) const {
+  std::vector<program::Message> out;
+  size_t i = 0;
+  if (!all.empty() && all[0].role == "system") out.push_back(all[i++]);
+  for (i += dropped_; i < all.size(); ++i) {
+    // A user turn followed by another user turn got no reply: leave it out.
+    if (all[i].role == "user" && i + 1 < all.size() && all[i + 1].role == "user") continue;
+    out.push_back(all[i]);
+  }
+  return out;
+}
+
 Result<ChatReply> ChatSession::send(std::string_view user_text, const program::GenOptions& options,
                                     const program::TextCallback& stream) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<program::Message> messages = history_;
   messages.push_back({"user", std::string(user_text)});
-  STEMMA_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, prompt_.prompt(messages));
+  const size_t first = !messages.empty() && messages[0].role == "system" ? 1 : 0;
+  STEMMA_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, prompt_.prompt(conversation(messages)));
+  // Too long for the context with room for the reply: leave out the oldest turns (whole
+  // exchanges: the kept part starts with a user turn) until the prompt takes half the context.
+  const auto ctx = static_cast<int64_t>(runtime_->context_length());
+  const int64_t reply_room = std::min<int64_t>(std::max(options.max_tokens, 1), ctx / 2);
+  const size_t dropped_before = dropped_;
+  if (policy_ == HistoryPolicy::kDropOldest &&
+      static_cast<int64_t>(prompt.size()) + reply_room > ctx) {
+    while (static_cast<int64_t>(prompt.size()) > ctx / 2) {
+      size_t next = first + dropped_ + 1;
+      while (next < messages.size() && messages[next].role != "user") ++next;
+      if (next >= messages.size()) break;  // the new message alone is left
+      dropped_ = next - first;
+      STEMMA_ASSIGN_OR_RETURN(prompt, prompt_.prompt(conversation(messages)));
+    }
+  }
   const bool extended = prompt_.extended();
-  STEMMA_ASSIGN_OR_RETURN(SamplingOptions so,
-                          program::sampling_options(*runtime_, options, prompt.size()));
+  auto so_or = program::sampling_options(*runtime_, options, prompt.size());
+  if (!so_or.ok()) {
+    dropped_ = dropped_before;  // nothing was sent
+    return so_or.status();
+  }
+  SamplingOptions so = std::move(so_or).value();
   // The user's turn is committed before generating: a crash while generating keeps it.
   if (store_ != nullptr && id_) {
     STEMMA_RETURN_IF_ERROR(store_->append_turn(*id_, "user", user_text).status());
@@ -64,6 +103,7 @@ Result<ChatReply> ChatSession::send(std::string_view user_text, const program::G
   r.cached_tokens = g.cached_tokens;
   r.generated_tokens = g.generated_tokens;
   r.prompt_extended = extended;
+  r.dropped_turns = static_cast<int64_t>(dropped_);
   if (g.finish == FinishReason::kCancelled) return r;
   if (store_ != nullptr && id_) {
     nlohmann::ordered_json extras = {{"finish", finish_reason_name(g.finish)},

@@ -12,6 +12,11 @@
 // the whole earlier conversation; a resumed session encodes its history once, and reuses what
 // the cache still holds of it.
 //
+// History: a user turn that got no reply (the callback cancelled, generation failed, or the
+// process died) is left out of later prompts. When the conversation outgrows the context, the
+// oldest turns are left out (HistoryPolicy::kDropOldest, the default) or send() is OUT_OF_RANGE
+// (kRefuse).
+//
 // Persistence: the system prompt is turn 0; the user's message is stored before generating
 // (a crash while generating keeps it), the reply once it is complete (a cancelled or failed
 // generation stores nothing for it). Each store write is one committed transaction.
@@ -34,6 +39,15 @@
 
 namespace stemma::chat {
 
+// What send() does when the conversation no longer fits the model's context (issue 15 item 15).
+enum class HistoryPolicy {
+  // The oldest turns after the system prompt are left out of the prompt (the store keeps them),
+  // down to half the context, so later turns extend the prompt again. The default.
+  kDropOldest,
+  // OUT_OF_RANGE: the caller must start a new session.
+  kRefuse,
+};
+
 struct ChatReply {
   std::string text;
   FinishReason finish = FinishReason::kNone;  // kCancelled: the stream callback cancelled
@@ -41,6 +55,7 @@ struct ChatReply {
   int64_t cached_tokens = 0;  // of the prompt, served from the radix cache
   int64_t generated_tokens = 0;
   bool prompt_extended = false;  // the prompt extended the previous turn's token for token
+  int64_t dropped_turns = 0;     // history turns left out of the prompt (HistoryPolicy)
 };
 
 class ChatSession {
@@ -61,6 +76,10 @@ class ChatSession {
   Result<ChatReply> send(std::string_view user_text, const program::GenOptions& options = {},
                          const program::TextCallback& stream = {});
 
+  void set_history_policy(HistoryPolicy policy);
+
+  // Every turn, as stored (a user turn that got no reply, cancelled or cut by a crash, stays
+  // here; the prompt leaves it out, so the model never sees two user turns in a row).
   std::vector<program::Message> history() const;
   // [{"role": "...", "content": "..."}, ...]
   std::string history_json() const;
@@ -77,6 +96,12 @@ class ChatSession {
   mutable std::mutex mu_;
   std::vector<program::Message> history_;
   program::ConversationPrompt prompt_;
+  HistoryPolicy policy_ = HistoryPolicy::kDropOldest;
+  size_t dropped_ = 0;  // turns after the system prompt left out of the prompt
+
+  // The messages the model sees: the system prompt, then `all` from the dropped_-th turn after
+  // it, without user turns that got no reply.
+  std::vector<program::Message> conversation(const std::vector<program::Message>& all) const;
 };
 
 }  // namespace stemma::chat

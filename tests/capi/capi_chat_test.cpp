@@ -139,3 +139,34 @@ TEST_CASE("chat misuse and foreign files are refused; the file is left as it was
   bytes << in.rdbuf();
   CHECK(bytes.str() == content);
 }
+
+TEST_CASE("a chat that outgrows the context drops its oldest turns, or is refused by choice") {
+  // Issue 15 item 15: such a chat was OUT_OF_RANGE forever and the C ABI could not trim it.
+  stemma_chat* chat = nullptr;
+  REQUIRE(stemma_chat_new(engine(), nullptr, "Be brief.", &chat) == STEMMA_OK);
+  CHECK(stemma_chat_set_history_policy(chat, 7) == STEMMA_INVALID_ARGUMENT);
+  CHECK(last_error().find("policy 7") != std::string::npos);
+  CHECK(stemma_chat_set_history_policy(nullptr, STEMMA_HISTORY_REFUSE) == STEMMA_INVALID_ARGUMENT);
+  REQUIRE(stemma_chat_set_history_policy(chat, STEMMA_HISTORY_REFUSE) == STEMMA_OK);
+  std::string long_message;
+  for (int i = 0; i < 70; ++i) long_message += "My hub blinks blue after the update. ";
+  stemma_gen_options o = gen_options(4);
+  stemma_status last = STEMMA_OK;
+  int sent = 0;
+  for (; sent < 10; ++sent) {  // the 2,048-token context holds a few of these
+    CString reply;
+    last = stemma_chat_send(chat, long_message.c_str(), &o, nullptr, nullptr, reply.out());
+    if (last != STEMMA_OK) break;
+  }
+  CHECK(last == STEMMA_OUT_OF_RANGE);
+  CHECK(sent >= 2);
+  const size_t turns = history(chat).size();
+  REQUIRE(stemma_chat_set_history_policy(chat, STEMMA_HISTORY_DROP_OLDEST) == STEMMA_OK);
+  for (int i = 0; i < 2; ++i) {
+    CString reply;
+    REQUIRE(stemma_chat_send(chat, long_message.c_str(), &o, nullptr, nullptr, reply.out()) ==
+            STEMMA_OK);
+  }
+  CHECK(history(chat).size() == turns + 4);  // every turn is kept in the history
+  stemma_chat_free(chat);
+}

@@ -227,9 +227,62 @@ TEST_CASE("a cancelled reply is returned but not kept; later turns go on") {
   REQUIRE(again.ok());
   CHECK(again->finish == FinishReason::kStopToken);
   CHECK((*s)->history().size() == 4);
+  // The unanswered question is not in the prompt (issue 15 item 15: the model used to see two
+  // user turns in a row): the prompt is a fresh session's for the same message.
+  auto fresh = ChatSession::create(t.runtime, nullptr, kSystem);
+  REQUIRE(fresh.ok());
+  auto first = (*fresh)->send("Hello?", gen120());
+  REQUIRE(first.ok());
+  CHECK(again->prompt_tokens == first->prompt_tokens);
+  CHECK(again->text == first->text);
   CHECK((*store)->get_session(*(*s)->id())->turn_count == 4);
   // A store write that fails is an error, and no reply is generated for it.
   CHECK(ChatSession::resume(t.runtime, **store, 12345).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("a conversation that outgrows the context drops its oldest turns, or is refused") {
+  // Issue 15 item 15: such a chat was OUT_OF_RANGE forever, with no way to trim it.
+  sdktest::TestEngine t = faq_engine();
+  auto store = ChatStore::open(":memory:");
+  REQUIRE(store.ok());
+  auto id = (*store)->create_session();
+  REQUIRE(id.ok());
+  REQUIRE((*store)->append_turn(*id, "system", kSystem).ok());
+  std::string long_text;
+  for (int i = 0; i < 60; ++i) long_text += "The hub's light blinks blue while it pairs. ";
+  for (int turn = 0; turn < 12; ++turn) {  // far more than the 2,048-token context
+    REQUIRE((*store)
+                ->append_turn(*id, "user", "Question " + std::to_string(turn) + ": " + long_text)
+                .ok());
+    REQUIRE((*store)->append_turn(*id, "assistant", long_text).ok());
+  }
+  const int64_t ctx = t.runtime->context_length();
+  auto s = ChatSession::resume(t.runtime, **store, *id);
+  REQUIRE(s.ok());
+  (*s)->set_history_policy(HistoryPolicy::kRefuse);
+  auto refused = (*s)->send("How do I reset my Lumora Hub?", gen120());
+  CHECK(refused.status().code() == StatusCode::kOutOfRange);
+  CHECK((*store)->get_session(*id)->turn_count == 25);  // nothing stored for a refused send
+
+  (*s)->set_history_policy(HistoryPolicy::kDropOldest);
+  auto r = (*s)->send("How do I reset my Lumora Hub?", gen120());
+  REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+  CHECK(r->dropped_turns > 0);
+  CHECK(r->dropped_turns % 2 == 0);  // whole exchanges
+  CHECK(r->prompt_tokens <= ctx / 2);
+  CHECK(r->generated_tokens > 0);
+  // The next turn extends the same window: the cache serves it.
+  auto next = (*s)->send("Thanks!", gen120());
+  REQUIRE(next.ok());
+  CHECK(next->dropped_turns == r->dropped_turns);
+  CHECK(next->prompt_extended);
+  // The store keeps every turn; history() shows them all.
+  CHECK((*store)->get_session(*id)->turn_count == 29);
+  CHECK((*s)->history().size() == 29);
+  // A single message larger than the context is still refused.
+  std::string huge;
+  for (int i = 0; i < 1200; ++i) huge += "blue light ";
+  CHECK((*s)->send(huge, gen120()).status().code() == StatusCode::kOutOfRange);
 }
 
 }  // namespace
