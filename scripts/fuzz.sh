@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/, docs/fuzzing.md) with clang, ASan and UBSan in
+# Builds the libFuzzer targets (fuzz/, docs/reliability.md) with clang, ASan and UBSan in
 # build-fuzz/ and runs each for a bounded time from its committed seed corpus. Any crash, leak,
 # UB report or timeout fails the script; the reproducer is left in build-fuzz/findings/<target>/.
 #   scripts/fuzz.sh                          # every target, 10 s each (what CI runs)
