@@ -18,10 +18,10 @@
 
 #include "cli/args.h"
 #include "cli/json_text.h"
-#include "engine/common/read_file.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
 #include "engine/backend/cpu/prompt_rows.h"
+#include "engine/common/read_file.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma::cli {
@@ -38,7 +38,13 @@ Result<std::vector<int32_t>> read_tokens(const Args& args) {
   }
   const std::string path = *args.get("tokens-file");
   auto read = read_file_bounded(path);
-  if (!read.ok()) return read.status().with_context("--tokens-file");
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kResourceExhausted) {
+      return read.status().with_context("--tokens-file");
+    }
+    return Status(read.status().code(),
+                  "--tokens-file: cannot read '" + path + "' (" + read.status().message() + ")");
+  }
   std::string text = std::move(read).value();
   // Commas, spaces and newlines all separate ids.
   std::replace_if(

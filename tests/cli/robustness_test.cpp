@@ -149,6 +149,8 @@ TEST_CASE("input files are read with a bound: /dev/zero as a schema is a clean e
   check_error(run_cli({"run", "--dummy", tiny_config(), "--prompt-tokens", "3", "--kv-pages", "8",
                        "--json-schema", "/dev/zero"}),
               "RESOURCE_EXHAUSTED");
+  check_error(run_cli({"logits", "--model", "unused.gguf", "--tokens-file", "/dev/zero"}),
+              "RESOURCE_EXHAUSTED");
 }
 
 TEST_CASE("a prompt longer than the model's context is OUT_OF_RANGE; output is capped to fit") {
