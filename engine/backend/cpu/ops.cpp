@@ -5,15 +5,9 @@
 namespace stemma::cpu {
 
 void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
-  // The sum of squares accumulates in double. A sequential float32 sum over a hidden size of
-  // thousands loses ~sqrt(n) ulps (and everything below half an ulp of the running sum when a
-  // few features are large); that scale error multiplies the attention scores, which a sharp
-  // softmax amplifies: on the Llama-3.2-1B shape it put logits 4.7e-5 of max |logit| from HF at
-  // position 511, against 6.3e-6 now (docs/model.md, "Real sizes"). HF reduces in float32 with
-  // a tree, whose error stays near one ulp.
-  double ss = 0.0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  const float inv = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(n)) + eps);
+  float ss = 0.0f;
+  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float inv = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
 }
 
