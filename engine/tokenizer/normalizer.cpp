@@ -5,27 +5,12 @@
 #include <re2/re2.h>
 
 #include "engine/tokenizer/regex_splitter.h"
+#include "engine/tokenizer/token_strings.h"
 #include "engine/tokenizer/unicode.h"
 #include "engine/tokenizer/utf8.h"
 
 namespace stemma {
 namespace {
-
-std::string replace_literal(std::string_view text, std::string_view from, std::string_view to) {
-  if (from.empty()) return std::string(text);
-  std::string out;
-  out.reserve(text.size());
-  size_t pos = 0;
-  while (true) {
-    const size_t hit = text.find(from, pos);
-    if (hit == std::string_view::npos) break;
-    out.append(text.substr(pos, hit - pos));
-    out.append(to);
-    pos = hit + from.size();
-  }
-  out.append(text.substr(pos));
-  return out;
-}
 
 template <typename F>
 std::string map_chars(std::string_view text, F&& f) {
@@ -169,7 +154,7 @@ std::string Normalizer::apply(std::string_view text) const {
         break;
       case NormalizerSpec::Kind::kReplace:
         t = step.re ? replace_regex_matches(t, *step.re, s.content)
-                    : replace_literal(t, s.pattern, s.content);
+                    : token_strings::replace_all(t, s.pattern, s.content);
         break;
       case NormalizerSpec::Kind::kPrepend:
         if (!t.empty()) t = s.content + t;
