@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "capi/stemma.h"
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::capi {
 

@@ -11,7 +11,7 @@
 #include <set>
 #include <string>
 
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "engine/tokenizer/chat_template/chat_template.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "sdk/program/runtime.h"

@@ -8,7 +8,7 @@
 
 #include "capi/engine_core.h"
 #include "capi/stemma.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "sdk/program/gen_options.h"
 
 namespace stemma::capi {

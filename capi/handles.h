@@ -20,7 +20,7 @@
 
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::capi {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "capi/stemma.h"
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::capi {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::cli {
 

@@ -12,7 +12,7 @@
 #include "cli/args.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cuda_backend.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 
 namespace stemma::cli {
 

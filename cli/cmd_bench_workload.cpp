@@ -12,8 +12,8 @@
 #include "cli/args.h"
 #include "cli/backend_args.h"
 #include "cli/json_text.h"
+#include "engine/api/engine.h"
 #include "engine/common/read_file.h"
-#include "engine/engine.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/model_loader.h"
 

@@ -23,7 +23,7 @@
 #include "cli/json_text.h"
 #include "engine/common/read_file.h"
 #include "engine/constrain/choice.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/model_loader.h"
 #include "engine/tokenizer/tokenizer.h"

@@ -1,4 +1,4 @@
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 
 #include <algorithm>
 #include <atomic>
@@ -251,20 +251,7 @@ void Engine::Impl::run() {
     scheduler->step(events);
     {
       std::lock_guard<std::mutex> lock(mu);
-      auto st = scheduler->stats();
-      stats.cached_tokens = st.cached_tokens;
-      stats.prefill_tokens = st.prefill_tokens;
-      stats.computed_tokens = st.computed_tokens;
-      stats.generated_tokens = st.generated_tokens;
-      stats.jump_forward_tokens = st.jump_forward_tokens;
-      stats.evicted_pages = st.evicted_pages;
-      stats.preemptions = st.preemptions;
-      stats.steps = st.steps;
-      stats.pages_in_use = st.pages_in_use;
-      stats.pages_total = st.pages_total;
-      stats.cached_pages = st.cached_pages;
-      stats.running = st.running;
-      stats.queued = st.queued;
+      stats = scheduler->stats();
     }
     deliver(events);
   }

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "bench/workloads/workload_runner.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 
 namespace stemma::bench {
 

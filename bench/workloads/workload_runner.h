@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bench/workloads/workloads.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 
 namespace stemma::bench {
 

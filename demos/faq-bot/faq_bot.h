@@ -29,7 +29,7 @@
 #include "demos/faq-bot/reply.h"
 #include "demos/faq-bot/reply_constraint.h"
 #include "demos/faq-bot/reply_ranker.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "sdk/chat/chat_store.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::faqbot {
 

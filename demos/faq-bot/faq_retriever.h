@@ -24,7 +24,7 @@
 
 #include "demos/faq-bot/faq_data.h"
 #include "demos/faq-bot/spelling.h"
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/compiled_constraint.h"
 #include "engine/constrain/constraint_state.h"
 #include "engine/sample/logits_processor.h"

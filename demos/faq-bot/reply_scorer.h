@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "demos/faq-bot/faq_prompt.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace stemma::faqbot {

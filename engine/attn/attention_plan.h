@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/attn/attention_cost_model.h"
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "kernels/attention_item.h"
 
 namespace stemma::attn {

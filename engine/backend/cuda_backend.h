@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/backend/model_executor.h"
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma {

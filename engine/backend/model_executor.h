@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/model/model_config.h"
 
 namespace stemma {

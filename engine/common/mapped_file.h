@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma {
 

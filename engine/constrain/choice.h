@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::constrain {
 

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/dfa.h"
 #include "engine/constrain/grammar.h"
 #include "engine/constrain/grammar_masks.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/compiled_constraint.h"
 #include "engine/constrain/pushdown.h"
 

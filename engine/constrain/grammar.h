@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/dfa.h"
 
 namespace stemma::constrain {

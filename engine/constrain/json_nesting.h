@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::constrain {
 

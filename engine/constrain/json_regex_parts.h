@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::constrain::json_regex {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/constraint_state.h"
 
 namespace stemma::constrain {

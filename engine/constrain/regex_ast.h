@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::constrain {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/vocabulary.h"
 #include "engine/tokenizer/tokenizer_spec.h"
 

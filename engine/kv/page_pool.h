@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::kv {
 

@@ -21,7 +21,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/kv/page_pool.h"
 
 namespace stemma::kv {

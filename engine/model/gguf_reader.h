@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/api/status.h"
 #include "engine/common/mapped_file.h"
-#include "engine/common/status.h"
 #include "engine/model/gguf_value.h"
 #include "engine/model/tensor.h"
 

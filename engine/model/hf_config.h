@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/model/model_config.h"
 
 namespace stemma {

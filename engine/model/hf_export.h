@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma {

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/api/status.h"
 #include "engine/common/mapped_file.h"
-#include "engine/common/status.h"
 #include "engine/model/model_config.h"
 #include "engine/model/tensor.h"
 #include "engine/tokenizer/tokenizer_spec.h"

@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/model/model_config.h"
 #include "engine/model/tensor.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/api/status.h"
 #include "engine/common/mapped_file.h"
-#include "engine/common/status.h"
 #include "engine/model/tensor.h"
 
 namespace stemma {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/model/model_config.h"
 #include "engine/model/tensor.h"
 

@@ -11,7 +11,7 @@
 #include <functional>
 #include <span>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma {
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/token_mask.h"
 #include "engine/sample/sampling_options.h"
 

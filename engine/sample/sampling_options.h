@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/sample/logits_processor.h"
 
 namespace stemma {

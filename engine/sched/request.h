@@ -7,25 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "engine/api/request.h"
 #include "engine/constrain/constraint_state.h"
 #include "engine/kv/radix_tree.h"
 #include "engine/sample/sampler.h"
 #include "engine/sample/text_stream.h"
 
 namespace stemma {
-
-using RequestId = int64_t;
-
-enum class FinishReason {
-  kNone,        // still running
-  kStopToken,   // generated one of the stop token ids (or the model's EOS), or the constraint
-                // is finished
-  kLength,      // reached max_tokens
-  kStopString,  // a stop string appeared in the text (or the StopChecker said so)
-  kCancelled,   // cancel() was called
-  kError,       // the request could not go on (message in the event / output)
-};
-const char* finish_reason_name(FinishReason reason);
 
 namespace sched {
 

@@ -597,8 +597,8 @@ void Scheduler::step(std::vector<StepEvent>& events) {
   }
 }
 
-SchedulerStats Scheduler::stats() const {
-  SchedulerStats s = stats_;
+EngineStats Scheduler::stats() const {
+  EngineStats s = stats_;
   s.evicted_pages = tree_ ? tree_->num_evicted_pages() : 0;
   s.pages_in_use = pool_.num_used();
   s.pages_total = pool_.num_pages();

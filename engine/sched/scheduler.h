@@ -23,8 +23,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/api/engine_stats.h"
+#include "engine/api/status.h"
 #include "engine/backend/model_executor.h"
-#include "engine/common/status.h"
 #include "engine/kv/page_pool.h"
 #include "engine/kv/radix_tree.h"
 #include "engine/sched/request.h"
@@ -59,23 +60,6 @@ struct StepEvent {
   int32_t jump_forward_tokens = 0;  // on the finishing event: tokens that took no model step
 };
 
-struct SchedulerStats {
-  int64_t cached_tokens = 0;        // prompt tokens served from the radix cache
-  int64_t prefill_tokens = 0;       // prompt tokens computed (prefilled)
-  int64_t computed_tokens = 0;      // all tokens fed to the model (prefill + decode + recompute)
-  int64_t generated_tokens = 0;     // tokens sampled
-  int64_t jump_forward_tokens = 0;  // output tokens appended without a model step (jump-forward
-                                    // appended minus the sampled tokens it re-spelled)
-  int64_t evicted_pages = 0;
-  int64_t preemptions = 0;
-  int64_t steps = 0;  // forwards run
-  int32_t pages_in_use = 0;
-  int32_t pages_total = 0;
-  int32_t cached_pages = 0;  // pages the radix tree holds
-  int32_t running = 0;
-  int32_t queued = 0;
-};
-
 class Scheduler {
  public:
   // `executor` must outlive the scheduler; its kv_shape() sizes the page pool.
@@ -97,7 +81,7 @@ class Scheduler {
   // kError events of the requests in the failed batch; the scheduler stays usable.
   void step(std::vector<StepEvent>& events);
 
-  SchedulerStats stats() const;
+  EngineStats stats() const;
   const SchedulerOptions& options() const { return options_; }
   int32_t page_size() const { return page_size_; }
 
@@ -148,7 +132,7 @@ class Scheduler {
   std::vector<Request*> running_;  // by admission
   uint64_t next_arrival_ = 0;
   int64_t step_index_ = 0;
-  SchedulerStats stats_;
+  EngineStats stats_;
   std::vector<float> logits_;
   // Jump-forward re-tokenizes fragments from the middle of the output: a SentencePiece
   // tokenizer that prefixes every text with a space gets a copy that does not (else no

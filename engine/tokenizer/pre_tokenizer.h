@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/tokenizer/pipeline_spec.h"
 #include "engine/tokenizer/regex_splitter.h"
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace re2 {
 class RE2;

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/tokenizer/tokenizer_spec.h"
 
 namespace stemma {

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/constrain/compiled_constraint.h"
 #include "sdk/agent/tool.h"
 #include "sdk/agent/tool_call_format.h"

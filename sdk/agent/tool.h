@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::agent {
 

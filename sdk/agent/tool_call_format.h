@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "sdk/agent/tool.h"
 
 namespace stemma::agent {

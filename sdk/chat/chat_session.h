@@ -31,7 +31,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "sdk/chat/chat_store.h"
 #include "sdk/program/conversation_prompt.h"
 #include "sdk/program/gen_options.h"

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::sqlite {
 

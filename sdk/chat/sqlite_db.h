@@ -16,7 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::sqlite {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "sdk/program/runtime.h"
 
 namespace stemma::program {

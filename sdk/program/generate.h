@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/sample/sampling_options.h"
 #include "sdk/program/gen_options.h"
 #include "sdk/program/runtime.h"

@@ -36,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "sdk/program/gen_options.h"
 #include "sdk/program/generate.h"
 #include "sdk/program/runtime.h"

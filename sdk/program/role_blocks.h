@@ -19,7 +19,7 @@
 #include <mutex>
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/tokenizer/chat_template/chat_template.h"
 
 namespace stemma::program {

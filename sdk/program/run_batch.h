@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "sdk/program/program_state.h"
 
 namespace stemma::program {

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
+#include "engine/api/status.h"
 #include "engine/tokenizer/chat_template/chat_template.h"
 #include "sdk/program/role_blocks.h"
 

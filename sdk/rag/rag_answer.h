@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "sdk/program/gen_options.h"
 #include "sdk/program/runtime.h"
 #include "sdk/rag/prompt_assembly.h"

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "sdk/chat/sqlite_db.h"
 #include "sdk/rag/text_chunker.h"
 

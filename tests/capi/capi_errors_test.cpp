@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "tests/capi/capi_test_util.h"
 
 using namespace capi_test;

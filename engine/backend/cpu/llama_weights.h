@@ -5,8 +5,8 @@
 
 #include <vector>
 
+#include "engine/api/status.h"
 #include "engine/backend/cpu/matmul.h"
-#include "engine/common/status.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma::cpu {

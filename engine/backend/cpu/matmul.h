@@ -9,10 +9,10 @@
 #include <span>
 #include <vector>
 
+#include "engine/api/status.h"
 #include "engine/backend/cpu/kernels.h"
 #include "engine/backend/cpu/packed_weights.h"
 #include "engine/backend/cpu/thread_pool.h"
-#include "engine/common/status.h"
 #include "engine/model/tensor.h"
 
 namespace stemma::cpu {

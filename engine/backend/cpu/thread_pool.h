@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::cpu {
 

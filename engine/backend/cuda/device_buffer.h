@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::cuda {
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/model/dtype.h"
 #include "engine/model/quant/blocks.h"
 

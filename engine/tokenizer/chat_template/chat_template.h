@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/tokenizer/chat_template/render_limits.h"
 #include "engine/tokenizer/tokenizer_spec.h"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/tokenizer/chat_template/ast.h"
 #include "engine/tokenizer/chat_template/render_limits.h"
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 #include "engine/tokenizer/chat_template/ast.h"
 
 namespace stemma::jinja {

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 namespace stemma::jinja {
 

@@ -22,7 +22,7 @@
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
 #include "engine/backend/cuda/cuda_executor.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "engine/model/quant/quant.h"
 #include "tests/engine/backend/reference_suite.h"
 

@@ -20,7 +20,7 @@
 
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "engine/model/gguf_convert.h"
 #include "tests/engine/backend/reference_suite.h"
 

@@ -1,4 +1,4 @@
-#include "engine/common/status.h"
+#include "engine/api/status.h"
 
 #include <doctest/doctest.h>
 

@@ -27,9 +27,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "engine/api/engine.h"
 #include "engine/constrain/json_schema.h"
 #include "engine/constrain/utf8.h"
-#include "engine/engine.h"
 #include "engine/tokenizer/hf_tokenizer_json.h"
 #include "test_support.h"
 

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/api/engine.h"
 #include "engine/backend/cpu/cpu_executor.h"
-#include "engine/engine.h"
 #include "engine/sample/sampler.h"
 
 namespace stemma {

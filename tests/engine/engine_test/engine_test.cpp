@@ -1,4 +1,4 @@
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 
 #include <doctest/doctest.h>
 
@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/sample/sampler.h"
 #include "mock_executor.h"
 
 namespace stemma {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/engine.h"
+#include "engine/api/engine.h"
 #include "mock_executor.h"
 #include "tests/engine/sample/tiny_tokenizer.h"
 

@@ -118,7 +118,7 @@ struct Outcome {
 
 struct RunResult {
   std::map<RequestId, Outcome> out;
-  SchedulerStats stats;
+  EngineStats stats;
 };
 
 RunResult run(const std::vector<Planned>& work, bool cache, int32_t page_size, int32_t num_pages,

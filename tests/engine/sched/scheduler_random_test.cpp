@@ -69,7 +69,7 @@ std::vector<Planned> make_workload(uint32_t seed, int count, bool sampled) {
 struct RunResult {
   std::map<RequestId, std::vector<int32_t>> tokens;
   std::map<RequestId, FinishReason> finish;
-  SchedulerStats stats;
+  EngineStats stats;
 };
 
 RunResult run(const std::vector<Planned>& work, SchedulerOptions opt, int32_t page_size,

@@ -1,4 +1,4 @@
-#include "engine/sched/request.h"
+#include "engine/api/request.h"
 
 namespace stemma {
 

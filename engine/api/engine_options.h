@@ -1,0 +1,45 @@
+// EngineOptions: how Engine::open builds an engine (the model, the backend, the KV cache,
+// batching).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/backend/cuda_backend.h"
+#include "engine/backend/model_executor.h"
+#include "engine/model/model_loader.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace stemma {
+
+struct EngineOptions {
+  // The model: the first of these that is set is used.
+  std::shared_ptr<ModelExecutor> executor;   // a ready executor (its kv_shape sizes the cache)
+  std::shared_ptr<const LoadedModel> model;  // loaded or generated weights (CPU backend)
+  std::string model_path;                    // a .gguf file or an HF folder
+
+  // Where a model (or model_path) runs: kAuto picks the GPU when this build has the CUDA backend
+  // and a GPU answers, else the CPU; kCuda without one is an error naming why.
+  Backend backend = Backend::kAuto;
+  int32_t device = 0;                   // GPU index (cuda)
+  int64_t gpu_kv_memory_bytes = 0;      // cuda: KV pool cap when num_pages is 0; 0: 90% of the
+                                        // memory left after the weights
+  bool shared_prefix_attention = true;  // cuda: read a shared cached prefix once per batch
+
+  int32_t threads = 0;     // CPU backend threads; 0: one per hardware thread
+  int32_t page_size = 16;  // KV positions per page (cuda: a multiple of 16)
+  int32_t num_pages = 0;   // KV pages; 0: as many as kv_memory_bytes (cpu) holds
+  int64_t kv_memory_bytes = int64_t{512} << 20;  // cpu KV pool when num_pages is 0
+  int32_t max_batch_tokens = 2048;               // tokens per step (prefill chunks + decode tokens)
+  int32_t prefill_chunk = 512;    // prompt tokens one request computes per step at most
+  int32_t max_running = 256;      // requests in flight at once (others queue)
+  bool radix_cache = true;        // prefix sharing on/off (off: the baseline)
+  bool cache_aware_order = true;  // longest cached prefix first (false: first come first served)
+  int64_t max_wait_steps = 64;    // bound on how long cache-aware order may pass a request over
+  // Text out, stop strings, constraints and jump-forward use the model's tokenizer (from its
+  // GGUF / tokenizer.json); this one, when set, is used instead (e.g. with a bare executor).
+  std::shared_ptr<const Tokenizer> tokenizer;
+};
+
+}  // namespace stemma
