@@ -29,13 +29,15 @@ struct stemma_tool_result {
 namespace {
 
 stemma_agent_options default_agent_options() {
+  // The SDK's defaults (agent::AgentOptions, its per-turn GenerationOptions).
+  const agent::AgentOptions d;
   stemma_agent_options o{};
   o.struct_size = sizeof(o);
   o.system_prompt = nullptr;
-  o.max_steps = 8;
-  o.max_tokens = 256;
-  o.temperature = 0.0f;
-  o.seed = 0;
+  o.max_steps = d.max_steps;
+  o.max_tokens = d.gen.max_tokens;
+  o.temperature = d.gen.temperature;
+  o.seed = d.gen.seed;
   o.answer_schema = nullptr;
   o.tool_choice = STEMMA_TOOL_CHOICE_AUTO;
   return o;

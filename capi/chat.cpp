@@ -117,7 +117,7 @@ STEMMA_API stemma_status stemma_chat_send(stemma_chat* chat, const char* user_me
     *reply_out = nullptr;
     STEMMA_RETURN_IF_ERROR(check_handle(api, "chat", chat, HandleKind::kChat));
     STEMMA_RETURN_IF_ERROR(check_text(api, "user_message", user_message));
-    STEMMA_ASSIGN_OR_RETURN(program::GenOptions g, to_program_options(api, options));
+    STEMMA_ASSIGN_OR_RETURN(GenerationOptions g, to_generation_options(api, options));
     std::shared_ptr<StreamBridge> bridge;
     if (stream != nullptr) bridge = std::make_shared<StreamBridge>(stream, user_data);
     auto reply = chat->session->send(user_message, g, text_callback(bridge));

@@ -6,8 +6,6 @@
 #include "capi/engine_core.h"
 #include "capi/handles.h"
 #include "capi/struct_versions.h"
-#include "engine/model/model_info.h"
-#include "engine/model/model_loader.h"
 
 using namespace stemma;
 using namespace stemma::capi;
@@ -44,13 +42,15 @@ Result<std::shared_ptr<program::Runtime>> EngineCore::runtime(const char* functi
   return runtime_;
 }
 
-Result<const Tokenizer*> require_tokenizer(const EngineCore& core, const char* function) {
-  if (core.tokenizer == nullptr) {
+Result<std::shared_ptr<const TextLayer>> require_text(const EngineCore& core,
+                                                      const char* function) {
+  std::shared_ptr<const TextLayer> text = core.engine->text();
+  if (!text) {
     return FailedPrecondition(std::string(function) +
                               ": the model carries no tokenizer (open a GGUF file with "
                               "tokenizer.ggml.* metadata or an HF folder with tokenizer.json)");
   }
-  return core.tokenizer;
+  return text;
 }
 
 }  // namespace stemma::capi
@@ -96,34 +96,16 @@ Status to_engine_options(const char* fn, const stemma_engine_options& o, EngineO
 
 Result<std::shared_ptr<EngineCore>> open_core(EngineOptions options) {
   auto core = std::make_shared<EngineCore>();
-  // The model is loaded here rather than by Engine::open so its description (model_info) and
-  // chat template come from the same load.
-  STEMMA_ASSIGN_OR_RETURN(LoadedModel loaded, load_model(options.model_path));
-  nlohmann::json info = model_info_json(loaded);
-  // The keys stemma.h promises at the top level, next to model_info_json's nested "sizes".
-  info["vocab_size"] = loaded.config.vocab_size;
-  info["context_length"] = loaded.config.max_position;
-  info["has_chat_template"] = loaded.tokenizer && !loaded.tokenizer->chat_template.empty();
-  core->model_info_json = info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (loaded.tokenizer && !loaded.tokenizer->chat_template.empty()) {
-    // A template this interpreter cannot parse leaves chat_format unavailable, not the model.
-    auto parsed = ChatTemplate::parse(loaded.tokenizer->chat_template);
-    if (parsed.ok()) {
-      core->chat_template = std::move(parsed).value();
-    } else {
-      core->chat_template_error = parsed.status().message();
-    }
-  }
-  options.model_path.clear();
-  options.model = std::make_shared<const LoadedModel>(std::move(loaded));
   STEMMA_ASSIGN_OR_RETURN(core->engine, Engine::open(std::move(options)));
-  core->tokenizer = core->engine->tokenizer();
-  // Positions a sequence may take: the model's context, and no more than the KV pool holds
-  // (the SDK's Runtime computes the same).
-  const KvCacheShape& kv = core->engine->kv_shape();
-  const int64_t pool = static_cast<int64_t>(kv.num_pages) * kv.page_size;
-  const int64_t max_position = core->engine->config().max_position;
-  core->context_length = max_position > 0 ? std::min(max_position, pool) : pool;
+  const ModelInfo& m = core->engine->model_info();
+  nlohmann::json info = nlohmann::json::parse(m.json, nullptr, /*allow_exceptions=*/false);
+  if (!info.is_object()) info = nlohmann::json::object();
+  // The keys stemma.h promises at the top level, next to the description's nested "sizes".
+  info["vocab_size"] = m.vocab_size;
+  info["context_length"] = m.max_position;
+  const std::shared_ptr<const TextLayer> text = core->engine->text();
+  info["has_chat_template"] = text && !text->chat_template_source().empty();
+  core->model_info_json = info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return core;
 }
 

@@ -1,7 +1,7 @@
-// What a stemma_engine handle holds: the engine plus what the C ABI needs next to it (the
-// model's tokenizer and chat template, its JSON summary). Handles that use the engine (programs,
-// chats, agents) keep a shared_ptr to the core, so the engine outlives every one of them even
-// when a caller frees the engine handle first.
+// What a stemma_engine handle holds: the engine (its text layer gives the tokenizer and chat
+// template), the requests stemma_generate has in flight, and the SDK's runtime. Handles that
+// use the engine (programs, chats, agents) keep a shared_ptr to the core, so the engine
+// outlives every one of them even when a caller frees the engine handle first.
 #pragma once
 
 #include <atomic>
@@ -12,19 +12,13 @@
 #include <string>
 
 #include "engine/api/engine.h"
-#include "engine/tokenizer/chat_template/chat_template.h"
-#include "engine/tokenizer/tokenizer.h"
 #include "sdk/program/runtime.h"
 
 namespace stemma::capi {
 
 struct EngineCore {
   std::unique_ptr<Engine> engine;
-  const Tokenizer* tokenizer = nullptr;       // nullptr when the model carries none
-  std::optional<ChatTemplate> chat_template;  // the model's, else none
-  std::string chat_template_error;            // why the model's template could not be parsed
-  std::string model_info_json;
-  int64_t context_length = 0;  // 0: unknown
+  std::string model_info_json;  // stemma_engine_model_info's answer, made once
 
   ~EngineCore();
 
@@ -50,8 +44,9 @@ struct EngineCore {
   std::atomic<bool> closed_{false};  // the engine handle was freed (set under active_mu_)
 };
 
-// A Tokenizer or a FailedPrecondition naming `function` when the model has none.
-Result<const Tokenizer*> require_tokenizer(const EngineCore& core, const char* function);
+// The engine's text layer, or a FailedPrecondition naming `function` when the model carries no
+// tokenizer.
+Result<std::shared_ptr<const TextLayer>> require_text(const EngineCore& core, const char* function);
 
 }  // namespace stemma::capi
 

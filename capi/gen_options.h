@@ -1,6 +1,6 @@
-// stemma_gen_options -> the engine's SamplingOptions (constraints compiled on the engine), and
-// the pieces every generating entry point shares: the stream callback bridge, finish reasons,
-// and errors reported by a finished request.
+// stemma_gen_options -> the engine's GenerationOptions (a copy: the engine validates, caps and
+// compiles them), and the pieces every generating entry point shares: the stream callback
+// bridge and finish reasons.
 #pragma once
 
 #include <mutex>
@@ -9,27 +9,24 @@
 #include "capi/engine_core.h"
 #include "capi/stemma.h"
 #include "engine/api/engine.h"
+#include "engine/api/generation_options.h"
 #include "sdk/program/gen_options.h"
 
 namespace stemma::capi {
 
 stemma_gen_options default_gen_options();
 
-// Validates `options` (NULL: defaults) and builds the sampling options, compiling a regex or
-// JSON Schema constraint against `core`'s vocabulary. Errors name `function` and the field.
-Result<SamplingOptions> to_sampling_options(const char* function, EngineCore& core,
-                                            const stemma_gen_options* options);
+// `options` (NULL: the defaults) copied into GenerationOptions, after the checks only the C
+// struct needs (struct_size, NULL and UTF-8 text, 0/1 flags) and GenerationOptions::validate.
+// Errors name `function` and the field as the C struct spells it ("options->top_p ...").
+Result<GenerationOptions> to_generation_options(const char* function,
+                                                const stemma_gen_options* options);
 
-// The same checks, giving the SDK's options (programs, chats, RAG answers); the SDK compiles the
-// constraint itself.
-Result<program::GenOptions> to_program_options(const char* function,
-                                               const stemma_gen_options* options);
+// An error of the engine about GenerationOptions, named as the C struct's field
+// ("stemma_generate: options->regex: ...").
+Status options_error(const char* function, const Status& status);
 
 stemma_finish_reason to_c_finish(FinishReason reason);
-
-// The Status a request that finished with FinishReason::kError stands for: the engine writes
-// "CODE_NAME: message"; the code is recovered from it (INTERNAL when it names none).
-Status request_error(const char* function, const std::string& error);
 
 // Text crossing as a C string must not contain NUL (a byte token can decode to one): NULs
 // become U+FFFD, in streamed pieces and returned text alike.

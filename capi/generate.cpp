@@ -40,24 +40,13 @@ STEMMA_API stemma_status stemma_generate(stemma_engine* engine, const char* prom
     STEMMA_RETURN_IF_ERROR(check_handle(api, "engine", engine, HandleKind::kEngine));
     STEMMA_RETURN_IF_ERROR(check_text(api, "prompt", prompt));
     std::shared_ptr<EngineCore> core = engine->core;  // alive until we return
-    STEMMA_ASSIGN_OR_RETURN(const Tokenizer* tok, require_tokenizer(*core, api));
-    STEMMA_ASSIGN_OR_RETURN(SamplingOptions so, to_sampling_options(api, *core, options));
-    std::vector<int32_t> ids = tok->encode(prompt);
+    STEMMA_ASSIGN_OR_RETURN(auto text, require_text(*core, api));
+    STEMMA_ASSIGN_OR_RETURN(GenerationOptions g, to_generation_options(api, options));
+    STEMMA_RETURN_IF_ERROR(options_error(api, core->engine->check(g)));
+    std::vector<int32_t> ids = text->encode(prompt, /*add_special=*/true);
     if (ids.empty()) {
       return InvalidArgument(std::string(api) +
                              ": prompt is empty (the model adds no BOS token to stand for it)");
-    }
-    // As the SDK does: max_tokens is capped so that prompt + output fit the context; a prompt
-    // that fills the context alone is refused.
-    const int64_t ctx = core->context_length;
-    const auto prompt_len = static_cast<int64_t>(ids.size());
-    if (ctx > 0 && prompt_len >= ctx) {
-      return OutOfRange(std::string(api) + ": the prompt has " + std::to_string(prompt_len) +
-                        " tokens; the model's context holds " + std::to_string(ctx) +
-                        " (prompt and output together)");
-    }
-    if (ctx > 0 && prompt_len + so.max_tokens > ctx) {
-      so.max_tokens = static_cast<int32_t>(ctx - prompt_len);
     }
 
     auto state = std::make_shared<GenerationState>(stream, user_data);
@@ -76,7 +65,9 @@ STEMMA_API stemma_status stemma_generate(stemma_engine* engine, const char* prom
         }
       };
     }
-    STEMMA_ASSIGN_OR_RETURN(RequestId id, eng.submit(std::move(ids), std::move(so), on_event));
+    auto submitted = eng.submit(std::move(ids), std::move(g), on_event);
+    if (!submitted.ok()) return submitted.status().with_context(api);
+    const RequestId id = *submitted;
     // The engine handle may have been freed between submit() and here, with the request
     // already streaming: cancel_tracked() could not see its id, so cancel it now.
     const bool engine_open = core->track(id);
@@ -94,7 +85,9 @@ STEMMA_API stemma_status stemma_generate(stemma_engine* engine, const char* prom
     if (!out.ok()) return out.status().with_context(api);
     const RequestOutput& r = out.value();
     if (finish_out) *finish_out = to_c_finish(r.finish);
-    if (r.finish == FinishReason::kError) return request_error(api, r.error);
+    if (r.finish == FinishReason::kError) {
+      return r.error.with_context(std::string(api) + ": generation failed");
+    }
     STEMMA_RETURN_IF_ERROR(copy_out(api, "text_out", c_safe_text(r.text), text_out));
     if (r.finish == FinishReason::kCancelled) {
       return Cancelled(std::string(api) + (state->bridge.cancelled()

@@ -120,7 +120,7 @@ STEMMA_API stemma_status stemma_program_gen(stemma_program* program, const char*
   return guarded(__func__, [&, api = __func__]() -> Status {
     STEMMA_RETURN_IF_ERROR(check_program(api, program));
     STEMMA_RETURN_IF_ERROR(check_text(api, "name", name));
-    STEMMA_ASSIGN_OR_RETURN(program::GenOptions g, to_program_options(api, options));
+    STEMMA_ASSIGN_OR_RETURN(GenerationOptions g, to_generation_options(api, options));
     program::TextCallback cb;
     if (stream != nullptr) cb = text_callback(std::make_shared<StreamBridge>(stream, user_data));
     return program->state->gen(name, std::move(g), std::move(cb)).with_context(api);

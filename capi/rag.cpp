@@ -127,7 +127,7 @@ STEMMA_API stemma_status stemma_rag_answer(stemma_rag* rag, stemma_engine* engin
     if (top_k == 0) return InvalidArgument(std::string(api) + ": top_k is 0");
     rag::RagAnswerOptions ro;
     ro.search.top_k = top_k;
-    STEMMA_ASSIGN_OR_RETURN(ro.gen, to_program_options(api, options));
+    STEMMA_ASSIGN_OR_RETURN(ro.gen, to_generation_options(api, options));
     std::shared_ptr<EngineCore> core = engine->core;
     STEMMA_ASSIGN_OR_RETURN(auto runtime, core->runtime(api));
     std::shared_ptr<StreamBridge> bridge;

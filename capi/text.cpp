@@ -1,5 +1,5 @@
-// stemma_tokenize / stemma_detokenize / stemma_chat_format: the model's tokenizer and chat
-// template behind the C ABI.
+// stemma_tokenize / stemma_detokenize / stemma_chat_format: the engine's text layer (the model's
+// tokenizer and chat template) behind the C ABI.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -67,11 +67,8 @@ STEMMA_API stemma_status stemma_tokenize(const stemma_engine* engine, const char
     STEMMA_RETURN_IF_ERROR(check_handle(api, "engine", engine, HandleKind::kEngine));
     STEMMA_RETURN_IF_ERROR(check_text(api, "text", text));
     STEMMA_RETURN_IF_ERROR(check_flag(api, "add_special", add_special));
-    STEMMA_ASSIGN_OR_RETURN(const Tokenizer* tok, require_tokenizer(*engine->core, api));
-    EncodeOptions eo;
-    eo.add_special = add_special == 1;
-    eo.parse_special = true;
-    const std::vector<int32_t> ids = tok->encode(text, eo);
+    STEMMA_ASSIGN_OR_RETURN(auto tok, require_text(*engine->core, api));
+    const std::vector<int32_t> ids = tok->encode(text, add_special == 1, /*parse_special=*/true);
     // Always a real allocation (even for zero tokens), so callers need no NULL special case.
     auto* out = static_cast<int32_t*>(std::malloc(sizeof(int32_t) * (ids.size() + 1)));
     if (out == nullptr) return ResourceExhausted(std::string(api) + ": out of memory");
@@ -89,7 +86,7 @@ STEMMA_API stemma_status stemma_detokenize(const stemma_engine* engine, const in
     *text_out = nullptr;
     STEMMA_RETURN_IF_ERROR(check_handle(api, "engine", engine, HandleKind::kEngine));
     if (count > 0) STEMMA_RETURN_IF_ERROR(check_not_null(api, "tokens", tokens));
-    STEMMA_ASSIGN_OR_RETURN(const Tokenizer* tok, require_tokenizer(*engine->core, api));
+    STEMMA_ASSIGN_OR_RETURN(auto tok, require_text(*engine->core, api));
     const std::span<const int32_t> ids(tokens, count);
     for (size_t i = 0; i < count; ++i) {
       if (ids[i] < 0 || ids[i] >= tok->vocab_size()) {
@@ -116,34 +113,22 @@ STEMMA_API stemma_status stemma_chat_format(const stemma_engine* engine, const c
     STEMMA_RETURN_IF_ERROR(check_text(api, "messages_json", messages_json));
     STEMMA_RETURN_IF_ERROR(check_text(api, "tools_json", tools_json, /*nullable=*/true));
     STEMMA_RETURN_IF_ERROR(check_flag(api, "add_generation_prompt", add_generation_prompt));
-    const EngineCore& core = *engine->core;
-    if (!core.chat_template) {
-      if (!core.chat_template_error.empty()) {
-        return Unsupported(std::string(api) + ": the model's chat template cannot be used: " +
-                           core.chat_template_error);
-      }
+    const std::shared_ptr<const TextLayer> text_layer = engine->core->engine->text();
+    if (!text_layer) {
       return FailedPrecondition(std::string(api) + ": the model ships no chat template");
     }
-    ChatTemplateInputs in;
-    STEMMA_ASSIGN_OR_RETURN(in.messages, parse_json_arg(api, "messages_json", messages_json));
-    STEMMA_RETURN_IF_ERROR(check_messages(api, in.messages));
+    STEMMA_RETURN_IF_ERROR(text_layer->chat_template_status().with_context(api));
+    STEMMA_ASSIGN_OR_RETURN(nlohmann::ordered_json messages,
+                            parse_json_arg(api, "messages_json", messages_json));
+    STEMMA_RETURN_IF_ERROR(check_messages(api, messages));
+    nlohmann::ordered_json tools;
     if (tools_json != nullptr) {
-      STEMMA_ASSIGN_OR_RETURN(in.tools, parse_json_arg(api, "tools_json", tools_json));
-      if (!in.tools.is_array() && !in.tools.is_null()) {
+      STEMMA_ASSIGN_OR_RETURN(tools, parse_json_arg(api, "tools_json", tools_json));
+      if (!tools.is_array() && !tools.is_null()) {
         return InvalidArgument(std::string(api) + ": tools_json must be a JSON array");
       }
     }
-    in.add_generation_prompt = add_generation_prompt == 1;
-    if (core.tokenizer != nullptr) {
-      const Tokenizer& tok = *core.tokenizer;
-      if (tok.bos_id() >= 0 && tok.bos_id() < tok.vocab_size()) {
-        in.bos_token = tok.id_to_token(tok.bos_id());
-      }
-      if (tok.eos_id() >= 0 && tok.eos_id() < tok.vocab_size()) {
-        in.eos_token = tok.id_to_token(tok.eos_id());
-      }
-    }
-    auto rendered = core.chat_template->render(in);
+    auto rendered = text_layer->render_chat(messages, tools, add_generation_prompt == 1);
     if (!rendered.ok()) return rendered.status().with_context(api);
     std::string text = std::move(rendered).value();
     if (first_invalid_utf8(text) != std::string_view::npos ||

@@ -62,13 +62,13 @@ int run_bench_workload(const Args& args) {
                                     static_cast<uint64_t>(*seed));
       if (!w.ok()) return fail(w.status());
       EngineOptions opts;
-      opts.model = model;
       opts.threads = static_cast<int32_t>(*threads);
       opts.page_size = static_cast<int32_t>(*page_size);
       opts.num_pages = static_cast<int32_t>(*kv_pages);
       if (Status st = apply_backend_args(args, &opts); !st.ok()) return fail(st);
-      auto entry = bench::compare_cache_on_off(opts, *w, static_cast<int32_t>(*parallel),
-                                               static_cast<int32_t>(*repeats));
+      auto entry =
+          bench::compare_cache_on_off(opts, {.model = model}, *w, static_cast<int32_t>(*parallel),
+                                      static_cast<int32_t>(*repeats));
       if (!entry.ok()) return fail(entry.status());
       results.push_back(*entry);
     }

@@ -21,9 +21,10 @@
 #include "cli/args.h"
 #include "cli/backend_args.h"
 #include "cli/json_text.h"
-#include "engine/common/read_file.h"
-#include "engine/constrain/choice.h"
+#include "engine/api/constraint_text.h"
 #include "engine/api/engine.h"
+#include "engine/common/read_file.h"
+#include "engine/engine_internal.h"
 #include "engine/model/hf_config.h"
 #include "engine/model/model_loader.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -44,9 +45,9 @@ Result<LoadedModel> open_run_model(const Args& args) {
   return make_dummy_model(config, *type, static_cast<uint64_t>(seed));
 }
 
-Result<SamplingOptions> sampling_from_args(const Args& args) {
-  SamplingOptions s;
-  STEMMA_ASSIGN_OR_RETURN(int64_t max_tokens, args.get_int("max-tokens", 16));
+Result<GenerationOptions> options_from_args(const Args& args) {
+  GenerationOptions s;  // its defaults are the defaults of every flag below
+  STEMMA_ASSIGN_OR_RETURN(int64_t max_tokens, args.get_int("max-tokens", s.max_tokens));
   STEMMA_ASSIGN_OR_RETURN(double temperature, args.get_double("temperature", 0.0));
   STEMMA_ASSIGN_OR_RETURN(int64_t top_k, args.get_int("top-k", 0));
   STEMMA_ASSIGN_OR_RETURN(double top_p, args.get_double("top-p", 1.0));
@@ -107,9 +108,9 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
 // where any choice differs from the prompt, the same position for all.
 Status run_select(Engine& engine, const std::vector<int32_t>& prompt,
                   const std::optional<std::string>& prompt_text,
-                  const std::vector<std::string>& choices, constrain::ChoiceRule rule,
-                  SamplingOptions sampling, nlohmann::json& j) {
-  const Tokenizer* tok = engine.tokenizer();
+                  const std::vector<std::string>& choices, ChoiceRule rule,
+                  GenerationOptions sampling, nlohmann::json& j) {
+  const Tokenizer* tok = internal::tokenizer(engine);
   if (tok == nullptr) return FailedPrecondition("--choices needs a tokenizer");
   std::vector<std::vector<int32_t>> full;
   size_t from = prompt.size();
@@ -123,7 +124,7 @@ Status run_select(Engine& engine, const std::vector<int32_t>& prompt,
       ids.insert(ids.end(), more.begin(), more.end());
     }
     if (ids.size() <= 1) return InvalidArgument("--choices: choice '" + c + "' has no tokens");
-    const int64_t context = engine.config().max_position;
+    const int64_t context = engine.model_info().max_position;
     if (context > 0 && static_cast<int64_t>(ids.size()) >= context) {
       return OutOfRange("--choices: the prompt with choice '" + c + "' has " +
                         std::to_string(ids.size()) + " tokens; the model's context holds " +
@@ -144,7 +145,7 @@ Status run_select(Engine& engine, const std::vector<int32_t>& prompt,
   nlohmann::json per_choice = nlohmann::json::array();
   for (size_t i = 0; i < ids.size(); ++i) {
     STEMMA_ASSIGN_OR_RETURN(RequestOutput out, engine.wait(ids[i]));
-    if (out.finish == FinishReason::kError) return Internal(out.error);
+    if (out.finish == FinishReason::kError) return out.error;
     logprobs.push_back(out.prompt_logprobs);
     per_choice.push_back(
         {{"choice", choices[i]},
@@ -153,11 +154,11 @@ Status run_select(Engine& engine, const std::vector<int32_t>& prompt,
          {"token_logprobs", out.prompt_logprobs},
          {"cached_tokens", out.cached_tokens}});
   }
-  STEMMA_ASSIGN_OR_RETURN(constrain::ChoiceScores scores, constrain::score_choices(logprobs, rule));
+  STEMMA_ASSIGN_OR_RETURN(ChoiceScores scores, score_choices(logprobs, rule));
   for (size_t i = 0; i < scores.scores.size(); ++i) per_choice[i]["score"] = scores.scores[i];
   j["choice"] = choices[scores.best];
   j["choice_index"] = scores.best;
-  j["choice_rule"] = rule == constrain::ChoiceRule::kMean ? "mean" : "total";
+  j["choice_rule"] = rule == ChoiceRule::kMean ? "mean" : "total";
   j["choices"] = per_choice;
   j["text"] = choices[scores.best];
   return OkStatus();
@@ -165,7 +166,7 @@ Status run_select(Engine& engine, const std::vector<int32_t>& prompt,
 
 int run_run(const Args& args) {
   try {
-    auto sampling = sampling_from_args(args);
+    auto sampling = options_from_args(args);
     if (!sampling.ok()) return fail(sampling.status());
     auto threads = args.get_int("threads", 0);
     auto page_size = args.get_int("page-size", 16);
@@ -209,28 +210,18 @@ int run_run(const Args& args) {
       return fail(InvalidArgument("run: give --prompt-tokens 1,2,3 or --prompt TEXT"));
     }
 
-    // Prompt and output together must fit the model's context (as the SDK and the C ABI do:
-    // a prompt that fills it alone is refused, max_tokens is capped to what is left).
-    const int64_t context = model->config.max_position;
-    const auto prompt_len = static_cast<int64_t>(prompt.size());
-    if (context > 0 && prompt_len >= context) {
-      return fail(OutOfRange("the prompt has " + std::to_string(prompt_len) +
-                             " tokens; the model's context holds " + std::to_string(context) +
-                             " (prompt and output together)"));
-    }
-    if (context > 0 && sampling->max_tokens > context - prompt_len) {
-      sampling->max_tokens = static_cast<int32_t>(context - prompt_len);
-    }
-
+    // Prompt and output together must fit the model's context: Engine::submit refuses a
+    // prompt that fills it (OUT_OF_RANGE) and caps max_tokens to what is left.
     EngineOptions opts;
-    opts.model = model;
     opts.threads = static_cast<int32_t>(*threads);
     opts.page_size = static_cast<int32_t>(*page_size);
     opts.num_pages = static_cast<int32_t>(*kv_pages);
     if (opts.num_pages == 0) opts.kv_memory_bytes = int64_t{256} << 20;
-    if (tokenizer) opts.tokenizer = std::shared_ptr<const Tokenizer>(std::move(tokenizer));
+    EngineParts parts;
+    parts.model = model;
+    if (tokenizer) parts.tokenizer = std::shared_ptr<const Tokenizer>(std::move(tokenizer));
     if (Status st = apply_backend_args(args, &opts); !st.ok()) return fail(st);
-    auto engine = Engine::open(opts);
+    auto engine = internal::open_engine(opts, parts);
     if (!engine.ok()) return fail(engine.status());
     Engine& eng = **engine;
 
@@ -246,8 +237,7 @@ int run_run(const Args& args) {
       if (rule_name != "mean" && rule_name != "total") {
         return fail(InvalidArgument("--choice-rule must be mean or total, got " + rule_name));
       }
-      const auto rule =
-          rule_name == "mean" ? constrain::ChoiceRule::kMean : constrain::ChoiceRule::kTotal;
+      const auto rule = rule_name == "mean" ? ChoiceRule::kMean : ChoiceRule::kTotal;
       Status st = run_select(eng, prompt, args.get("prompt"), *choices, rule, *sampling, j);
       if (!st.ok()) return fail(st);
       auto es = eng.stats();
@@ -265,33 +255,35 @@ int run_run(const Args& args) {
       if (!ws.ok()) return fail(ws.status());
       if (*ws < 0 || *ws > 16) return fail(InvalidArgument("--whitespace must be in [0, 16]"));
       jo.whitespace = static_cast<int>(*ws);
-      auto c = eng.compile_json_schema(*schema, jo);
+      // Compiled here only to report its size; submit finds it in the engine's cache.
+      auto c = internal::compile_json_schema(eng, *schema, jo);
       if (!c.ok()) return fail(c.status().with_context(*path));
-      sampling->constraint = *c;
+      sampling->json_schema = *schema;
+      sampling->json_whitespace = jo.whitespace;
       j["constraint"] = {{"json_schema", *path}, {"dfa_states", (*c)->dfa().num_states()}};
     } else if (auto regex = args.get("regex")) {
-      auto c = eng.compile_regex(*regex);
+      auto c = internal::compile_regex(eng, *regex);
       if (!c.ok()) return fail(c.status().with_context("--regex"));
-      sampling->constraint = *c;
+      sampling->regex = *regex;
       j["constraint"] = {{"regex", *regex}, {"dfa_states", (*c)->dfa().num_states()}};
     } else if (auto choice_text = args.get("choices")) {
       auto choices = parse_choices(*choice_text);
       if (!choices.ok()) return fail(choices.status());
-      auto c = eng.compile_choices(*choices);
+      auto c = internal::compile_choices(eng, *choices);
       if (!c.ok()) return fail(c.status().with_context("--choices"));
-      sampling->constraint = *c;
+      sampling->choices = *choices;
       j["constraint"] = {{"choices", *choices}, {"dfa_states", (*c)->dfa().num_states()}};
     }
     if (j.contains("constraint")) j["constraint"]["jump_forward"] = sampling->jump_forward;
 
     auto out = eng.generate(prompt, *sampling);
     if (!out.ok()) return fail(out.status());
-    if (out->finish == FinishReason::kError) return fail(Internal(out->error));
+    if (out->finish == FinishReason::kError) return fail(out->error);
     j["tokens"] = out->tokens;
     j["finish_reason"] = finish_reason_name(out->finish);
     if (sampling->logprobs) j["logprobs"] = out->logprobs;
     if (sampling->prompt_logprobs_from >= 1) j["prompt_logprobs"] = out->prompt_logprobs;
-    if (eng.tokenizer()) j["text"] = out->text;
+    if (eng.text()) j["text"] = out->text;
     j["jump_forward_tokens"] = out->jump_forward_tokens;
     auto st = eng.stats();
     const int64_t out_tokens = st.generated_tokens + st.jump_forward_tokens;

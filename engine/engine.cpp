@@ -3,15 +3,18 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <map>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/backend/cuda_backend.h"
 #include "engine/constrain/vocab_loader.h"
 #include "engine/constrain/vocabulary.h"
+#include "engine/engine_internal.h"
 #include "engine/sched/scheduler.h"
+#include "engine/text_layer_access.h"
 
 #if __has_include("engine/backend/cpu/cpu_executor.h")
 #include "engine/backend/cpu/cpu_executor.h"
@@ -19,21 +22,24 @@
 #endif
 // The model loader's implementation lands with the model-io work; until then, paths are refused.
 #if __has_include("engine/model/hf_loader.h")
+#include "engine/model/model_info.h"
 #define STEMMA_ENGINE_HAS_LOADER 1
 #endif
 
 namespace stemma {
 namespace {
 
-// The model: `model_out` receives the loaded weights (when the engine loads them) so that the
-// caller can take the tokenizer they carry.
+using CompiledPtr = std::shared_ptr<const constrain::CompiledConstraint>;
+
+// The model: `model_out` receives the weights (when the engine runs them on its own executor)
+// so that the caller can take the tokenizer and description they carry.
 Result<std::shared_ptr<ModelExecutor>> make_executor(
-    const EngineOptions& o, std::shared_ptr<const LoadedModel>* model_out) {
-  if (o.executor) return o.executor;
-  std::shared_ptr<const LoadedModel> model = o.model;
+    const EngineOptions& o, const EngineParts& p, std::shared_ptr<const LoadedModel>* model_out) {
+  if (p.executor) return p.executor;
+  std::shared_ptr<const LoadedModel> model = p.model;
   if (!model) {
     if (o.model_path.empty()) {
-      return InvalidArgument("EngineOptions: set one of executor, model or model_path");
+      return InvalidArgument("EngineOptions: model_path is empty");
     }
 #ifdef STEMMA_ENGINE_HAS_LOADER
     STEMMA_ASSIGN_OR_RETURN(LoadedModel loaded, load_model(o.model_path));
@@ -78,7 +84,7 @@ Result<std::shared_ptr<ModelExecutor>> make_executor(
   STEMMA_ASSIGN_OR_RETURN(auto cpu, cpu::CpuExecutor::create(model, kv, o.threads));
   return std::shared_ptr<ModelExecutor>(std::move(cpu));
 #else
-  return Unsupported("this build has no CPU executor; pass EngineOptions::executor");
+  return Unsupported("this build has no CPU executor; pass EngineParts::executor");
 #endif
 }
 
@@ -102,6 +108,24 @@ Result<std::shared_ptr<const constrain::TokenIndex>> build_token_index(const Tok
   return constrain::TokenIndex::build(std::move(vocab));
 }
 
+ModelInfo describe(const ModelConfig& config, const KvCacheShape& kv, const LoadedModel* model) {
+  ModelInfo info;
+  info.architecture = config.arch_name;
+  info.vocab_size = config.vocab_size;
+  info.max_position = config.max_position;
+  const int64_t pool = kv.num_pages * kv.page_size;
+  info.context_length = config.max_position > 0 ? std::min(config.max_position, pool) : pool;
+#ifdef STEMMA_ENGINE_HAS_LOADER
+  if (model != nullptr) {
+    info.json =
+        model_info_json(*model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+#else
+  (void)model;
+#endif
+  return info;
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -120,18 +144,30 @@ struct Engine::Impl {
 
   std::shared_ptr<ModelExecutor> executor;
   std::shared_ptr<const Tokenizer> tokenizer;
+  std::shared_ptr<const TextLayer> text;
+  ModelInfo model_info;
   std::unique_ptr<sched::Scheduler> scheduler;
 
   // Constraint compilation (any thread): the token index, built once, and compiled constraints
   // by source text.
   std::mutex constrain_mu;
   std::shared_ptr<const constrain::TokenIndex> token_index;
-  std::unordered_map<std::string, std::shared_ptr<const constrain::CompiledConstraint>> constraints;
+  std::unordered_map<std::string, CompiledPtr> constraints;
   Result<std::shared_ptr<const constrain::TokenIndex>> index();
-  using Compile = std::function<Result<std::shared_ptr<const constrain::CompiledConstraint>>(
-      std::shared_ptr<const constrain::TokenIndex>)>;
-  Result<std::shared_ptr<const constrain::CompiledConstraint>> compile(const std::string& key,
-                                                                       const Compile& fn);
+  using Compile = std::function<Result<CompiledPtr>(std::shared_ptr<const constrain::TokenIndex>)>;
+  Result<CompiledPtr> compile(const std::string& key, const Compile& fn);
+  Result<CompiledPtr> compile_regex(std::string_view regex);
+  Result<CompiledPtr> compile_json_schema(std::string_view schema,
+                                          const constrain::JsonSchemaOptions& options);
+  Result<CompiledPtr> compile_choices(const std::vector<std::string>& choices);
+
+  // GenerationOptions -> the options the scheduler runs (validated, constraint compiled).
+  Result<SamplingOptions> prepare(const GenerationOptions& options);
+  // OutOfRange when a prompt of `prompt_len` tokens fills the model's positions.
+  Status check_context(int64_t prompt_len) const;
+  // Caps max_tokens to the context, validates against the prompt and queues.
+  Result<RequestId> enqueue(std::vector<int32_t> prompt, SamplingOptions options,
+                            StreamCallback on_event, bool keep_output);
 
   mutable std::mutex mu;
   std::condition_variable work_cv;  // the worker waits for input
@@ -159,14 +195,13 @@ Result<std::shared_ptr<const constrain::TokenIndex>> Engine::Impl::index() {
   if (!tokenizer) {
     return FailedPrecondition(
         "constrained decoding needs a tokenizer and this engine has none "
-        "(the model carries none; set EngineOptions::tokenizer)");
+        "(the model carries none)");
   }
   STEMMA_ASSIGN_OR_RETURN(token_index, build_token_index(*tokenizer, executor->config()));
   return token_index;
 }
 
-Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::Impl::compile(
-    const std::string& key, const Compile& fn) {
+Result<CompiledPtr> Engine::Impl::compile(const std::string& key, const Compile& fn) {
   std::shared_ptr<const constrain::TokenIndex> idx;
   {
     std::lock_guard<std::mutex> lock(constrain_mu);
@@ -181,6 +216,89 @@ Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::Impl::compi
   if (constraints.size() >= 4096) constraints.clear();  // bound the cache; entries are shared_ptrs
   auto [it, inserted] = constraints.emplace(key, std::move(compiled));
   return it->second;
+}
+
+Result<CompiledPtr> Engine::Impl::compile_regex(std::string_view regex) {
+  std::string pattern(regex);
+  return compile("regex\n" + pattern, [&](std::shared_ptr<const constrain::TokenIndex> i) {
+    return constrain::CompiledConstraint::from_regex(pattern, std::move(i));
+  });
+}
+
+Result<CompiledPtr> Engine::Impl::compile_json_schema(std::string_view schema_json,
+                                                      const constrain::JsonSchemaOptions& options) {
+  std::string schema(schema_json);
+  const std::string key = "schema " + options.cache_key() + "\n" + schema;
+  return compile(key, [&](std::shared_ptr<const constrain::TokenIndex> i) {
+    return constrain::CompiledConstraint::from_json_schema(schema, std::move(i), options);
+  });
+}
+
+Result<CompiledPtr> Engine::Impl::compile_choices(const std::vector<std::string>& choices) {
+  std::string key = "choices";
+  for (const auto& c : choices) key += " " + std::to_string(c.size()) + ":" + c;
+  return compile(key, [&](std::shared_ptr<const constrain::TokenIndex> i) {
+    return constrain::CompiledConstraint::from_choices(choices, std::move(i));
+  });
+}
+
+Result<SamplingOptions> Engine::Impl::prepare(const GenerationOptions& options) {
+  SamplingOptions s(options);
+  STEMMA_RETURN_IF_ERROR(s.validate(model_info.vocab_size));
+  if (!s.stop_strings.empty() && !tokenizer) {
+    return FailedPrecondition("stop_strings need a tokenizer and the engine has none");
+  }
+  if (!s.regex.empty()) {
+    auto c = compile_regex(s.regex);
+    if (!c.ok()) return c.status().with_context("regex");
+    s.constraint = std::move(c).value();
+  } else if (!s.json_schema.empty()) {
+    constrain::JsonSchemaOptions jo;
+    jo.whitespace = s.json_whitespace;
+    auto c = compile_json_schema(s.json_schema, jo);
+    if (!c.ok()) return c.status().with_context("json_schema");
+    s.constraint = std::move(c).value();
+  } else if (!s.choices.empty()) {
+    auto c = compile_choices(s.choices);
+    if (!c.ok()) return c.status().with_context("choices");
+    s.constraint = std::move(c).value();
+  }
+  return s;
+}
+
+Status Engine::Impl::check_context(int64_t prompt_len) const {
+  const int64_t max_position = model_info.max_position;
+  if (max_position > 0 && prompt_len >= max_position) {
+    return OutOfRange("the prompt has " + std::to_string(prompt_len) +
+                      " tokens; the model's context holds " + std::to_string(max_position) +
+                      " (prompt and output together)");
+  }
+  return OkStatus();
+}
+
+Result<RequestId> Engine::Impl::enqueue(std::vector<int32_t> prompt, SamplingOptions options,
+                                        StreamCallback on_event, bool keep_output) {
+  // The context: a prompt that fills the model's positions is refused; max_tokens is capped so
+  // that prompt + output fit them and the KV pool (a prompt larger than the pool is refused by
+  // the scheduler's check below, as ResourceExhausted).
+  const auto prompt_len = static_cast<int64_t>(prompt.size());
+  STEMMA_RETURN_IF_ERROR(check_context(prompt_len));
+  const int64_t room = model_info.context_length - prompt_len;
+  if (room >= 1 && options.max_tokens > room) options.max_tokens = static_cast<int32_t>(room);
+  STEMMA_RETURN_IF_ERROR(scheduler->validate(prompt, options));
+  const RequestId id = next_id.fetch_add(1);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) return FailedPrecondition("engine is shutting down");
+    Slot slot;
+    slot.output.id = id;
+    slot.keep = keep_output;
+    slots.emplace(id, std::move(slot));
+    ++unfinished;
+    inbox.push_back({id, std::move(prompt), std::move(options), std::move(on_event)});
+  }
+  work_cv.notify_one();
+  return id;
 }
 
 void Engine::Impl::deliver(std::vector<sched::StepEvent>& events) {
@@ -241,7 +359,7 @@ void Engine::Impl::run() {
     for (auto& p : new_requests) {
       Status s = scheduler->add(p.id, std::move(p.prompt), std::move(p.options));
       if (!s.ok()) {  // validated in submit(); only an internal mismatch lands here
-        events.push_back({.id = p.id, .finish = FinishReason::kError, .error = s.to_string()});
+        events.push_back({.id = p.id, .finish = FinishReason::kError, .error = std::move(s)});
       }
       callbacks[p.id] = std::move(p.callback);
     }
@@ -281,56 +399,27 @@ Engine::~Engine() {
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
-  if (options.page_size < 1) return InvalidArgument("page_size must be >= 1");
-  if (options.max_batch_tokens < 1) return InvalidArgument("max_batch_tokens must be >= 1");
-  if (options.prefill_chunk < 1) return InvalidArgument("prefill_chunk must be >= 1");
-  if (options.max_running < 1) return InvalidArgument("max_running must be >= 1");
-  auto impl = std::make_unique<Impl>();
-  std::shared_ptr<const LoadedModel> model;
-  STEMMA_ASSIGN_OR_RETURN(impl->executor, make_executor(options, &model));
-  impl->tokenizer = options.tokenizer;
-  if (!impl->tokenizer && model && model->tokenizer) {
-    auto tok = Tokenizer::create(*model->tokenizer);
-    if (!tok.ok()) return tok.status().with_context("the model's tokenizer");
-    impl->tokenizer = std::shared_ptr<const Tokenizer>(std::move(tok).value());
-  }
-  const KvCacheShape& kv = impl->executor->kv_shape();
-  if (kv.page_size < 1 || kv.num_pages < 1) {
-    return InvalidArgument("executor KV shape has " + std::to_string(kv.num_pages) + " pages of " +
-                           std::to_string(kv.page_size));
-  }
-  if (impl->executor->config().vocab_size < 1) return InvalidArgument("model has an empty vocab");
-  sched::SchedulerOptions so;
-  so.max_batch_tokens = options.max_batch_tokens;
-  so.prefill_chunk = options.prefill_chunk;
-  so.max_running = options.max_running;
-  so.radix_cache = options.radix_cache;
-  so.cache_aware_order = options.cache_aware_order;
-  so.max_wait_steps = options.max_wait_steps;
-  so.tokenizer = impl->tokenizer.get();
-  impl->scheduler = std::make_unique<sched::Scheduler>(*impl->executor, so);
-  impl->stats.pages_total = static_cast<int32_t>(kv.num_pages);
-  Impl* raw = impl.get();
-  impl->worker = std::thread([raw] { raw->run(); });
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  return internal::open_engine(std::move(options), EngineParts{});
 }
 
-Result<RequestId> Engine::submit(std::vector<int32_t> prompt, SamplingOptions options,
+Result<RequestId> Engine::submit(std::vector<int32_t> prompt, GenerationOptions options,
                                  StreamCallback on_event, bool keep_output) {
-  STEMMA_RETURN_IF_ERROR(impl_->scheduler->validate(prompt, options));
-  const RequestId id = impl_->next_id.fetch_add(1);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (impl_->stopping) return FailedPrecondition("engine is shutting down");
-    Impl::Slot slot;
-    slot.output.id = id;
-    slot.keep = keep_output;
-    impl_->slots.emplace(id, std::move(slot));
-    ++impl_->unfinished;
-    impl_->inbox.push_back({id, std::move(prompt), std::move(options), std::move(on_event)});
+  STEMMA_ASSIGN_OR_RETURN(SamplingOptions s, impl_->prepare(options));
+  return impl_->enqueue(std::move(prompt), std::move(s), std::move(on_event), keep_output);
+}
+
+Status Engine::check(const GenerationOptions& options, size_t prompt_tokens) {
+  STEMMA_RETURN_IF_ERROR(impl_->prepare(options).status());
+  if (prompt_tokens == 0) return OkStatus();
+  STEMMA_RETURN_IF_ERROR(impl_->check_context(static_cast<int64_t>(prompt_tokens)));
+  const int64_t pool =
+      impl_->executor->kv_shape().num_pages * impl_->executor->kv_shape().page_size;
+  if (static_cast<int64_t>(prompt_tokens) + 1 > pool) {
+    return ResourceExhausted("a prompt of " + std::to_string(prompt_tokens) +
+                             " tokens and one output token do not fit the KV pool of " +
+                             std::to_string(pool) + " positions");
   }
-  impl_->work_cv.notify_one();
-  return id;
+  return OkStatus();
 }
 
 Status Engine::cancel(RequestId id) {
@@ -386,7 +475,7 @@ Result<RequestOutput> Engine::wait(RequestId id) {
   return out;
 }
 
-Result<RequestOutput> Engine::generate(std::vector<int32_t> prompt, SamplingOptions options) {
+Result<RequestOutput> Engine::generate(std::vector<int32_t> prompt, GenerationOptions options) {
   STEMMA_ASSIGN_OR_RETURN(RequestId id, submit(std::move(prompt), std::move(options)));
   return wait(id);
 }
@@ -403,41 +492,105 @@ EngineStats Engine::stats() const {
   return impl_->stats;
 }
 
-const ModelConfig& Engine::config() const {
-  return impl_->executor->config();
-}
-const KvCacheShape& Engine::kv_shape() const {
-  return impl_->executor->kv_shape();
+const ModelInfo& Engine::model_info() const {
+  return impl_->model_info;
 }
 
-const Tokenizer* Engine::tokenizer() const {
-  return impl_->tokenizer.get();
+int64_t Engine::context_length() const {
+  return impl_->model_info.context_length;
 }
 
-Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_regex(
-    std::string_view regex) {
-  std::string pattern(regex);
-  return impl_->compile("regex\n" + pattern, [&](std::shared_ptr<const constrain::TokenIndex> i) {
-    return constrain::CompiledConstraint::from_regex(pattern, std::move(i));
-  });
+std::shared_ptr<const TextLayer> Engine::text() const {
+  return impl_->text;
 }
 
-Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_json_schema(
-    std::string_view schema_json, const constrain::JsonSchemaOptions& options) {
-  std::string schema(schema_json);
-  const std::string key = "schema " + options.cache_key() + "\n" + schema;
-  return impl_->compile(key, [&](std::shared_ptr<const constrain::TokenIndex> i) {
-    return constrain::CompiledConstraint::from_json_schema(schema, std::move(i), options);
-  });
+namespace internal {
+
+struct EngineAccess {
+  static Engine::Impl& impl(const Engine& e) { return *e.impl_; }
+  static std::unique_ptr<Engine> make(std::unique_ptr<Engine::Impl> impl) {
+    return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  }
+  static std::unique_ptr<Engine::Impl> new_impl() { return std::make_unique<Engine::Impl>(); }
+};
+
+Result<std::unique_ptr<Engine>> open_engine(EngineOptions options, EngineParts parts) {
+  if (options.page_size < 1) return InvalidArgument("page_size must be >= 1");
+  if (options.max_batch_tokens < 1) return InvalidArgument("max_batch_tokens must be >= 1");
+  if (options.prefill_chunk < 1) return InvalidArgument("prefill_chunk must be >= 1");
+  if (options.max_running < 1) return InvalidArgument("max_running must be >= 1");
+  auto impl = EngineAccess::new_impl();
+  std::shared_ptr<const LoadedModel> model;
+  STEMMA_ASSIGN_OR_RETURN(impl->executor, make_executor(options, parts, &model));
+  impl->tokenizer = parts.tokenizer;
+  if (!impl->tokenizer && model && model->tokenizer) {
+    auto tok = Tokenizer::create(*model->tokenizer);
+    if (!tok.ok()) return tok.status().with_context("the model's tokenizer");
+    impl->tokenizer = std::shared_ptr<const Tokenizer>(std::move(tok).value());
+  }
+  if (impl->tokenizer) impl->text = TextLayerAccess::create(impl->tokenizer);
+  const KvCacheShape& kv = impl->executor->kv_shape();
+  if (kv.page_size < 1 || kv.num_pages < 1) {
+    return InvalidArgument("executor KV shape has " + std::to_string(kv.num_pages) + " pages of " +
+                           std::to_string(kv.page_size));
+  }
+  if (impl->executor->config().vocab_size < 1) return InvalidArgument("model has an empty vocab");
+  impl->model_info = describe(impl->executor->config(), kv, model.get());
+  sched::SchedulerOptions so;
+  so.max_batch_tokens = options.max_batch_tokens;
+  so.prefill_chunk = options.prefill_chunk;
+  so.max_running = options.max_running;
+  so.radix_cache = options.radix_cache;
+  so.cache_aware_order = options.cache_aware_order;
+  so.max_wait_steps = options.max_wait_steps;
+  so.tokenizer = impl->tokenizer.get();
+  impl->scheduler = std::make_unique<sched::Scheduler>(*impl->executor, so);
+  impl->stats.pages_total = static_cast<int32_t>(kv.num_pages);
+  auto* raw = impl.get();
+  impl->worker = std::thread([raw] { raw->run(); });
+  return EngineAccess::make(std::move(impl));
 }
 
-Result<std::shared_ptr<const constrain::CompiledConstraint>> Engine::compile_choices(
-    const std::vector<std::string>& choices) {
-  std::string key = "choices";
-  for (const auto& c : choices) key += " " + std::to_string(c.size()) + ":" + c;
-  return impl_->compile(key, [&](std::shared_ptr<const constrain::TokenIndex> i) {
-    return constrain::CompiledConstraint::from_choices(choices, std::move(i));
-  });
+Result<RequestId> submit(Engine& engine, std::vector<int32_t> prompt, SamplingOptions options,
+                         StreamCallback on_event, bool keep_output) {
+  return EngineAccess::impl(engine).enqueue(std::move(prompt), std::move(options),
+                                            std::move(on_event), keep_output);
 }
 
+Result<RequestOutput> generate(Engine& engine, std::vector<int32_t> prompt,
+                               SamplingOptions options) {
+  STEMMA_ASSIGN_OR_RETURN(RequestId id, submit(engine, std::move(prompt), std::move(options)));
+  return engine.wait(id);
+}
+
+Result<CompiledPtr> compile_regex(Engine& engine, std::string_view regex) {
+  return EngineAccess::impl(engine).compile_regex(regex);
+}
+
+Result<CompiledPtr> compile_json_schema(Engine& engine, std::string_view schema_json,
+                                        const constrain::JsonSchemaOptions& options) {
+  return EngineAccess::impl(engine).compile_json_schema(schema_json, options);
+}
+
+Result<CompiledPtr> compile_choices(Engine& engine, const std::vector<std::string>& choices) {
+  return EngineAccess::impl(engine).compile_choices(choices);
+}
+
+const Tokenizer* tokenizer(const Engine& engine) {
+  return EngineAccess::impl(engine).tokenizer.get();
+}
+
+const Tokenizer& tokenizer(const TextLayer& text) {
+  return TextLayerAccess::tokenizer(text);
+}
+
+const ModelConfig& config(const Engine& engine) {
+  return EngineAccess::impl(engine).executor->config();
+}
+
+const KvCacheShape& kv_shape(const Engine& engine) {
+  return EngineAccess::impl(engine).executor->kv_shape();
+}
+
+}  // namespace internal
 }  // namespace stemma

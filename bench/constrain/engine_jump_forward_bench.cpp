@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/api/engine.h"
+#include "engine/engine_internal.h"
 
 namespace {
 
@@ -57,7 +58,7 @@ ModeResult run_mode(
       o.max_tokens = max_tokens;
       o.constraint = cs[i];
       o.jump_forward = jump;
-      auto id = engine.submit(prompt, o);
+      auto id = stemma::internal::submit(engine, prompt, o);
       if (!id.ok()) {
         std::cerr << id.status().to_string() << "\n";
         std::exit(1);
@@ -107,14 +108,14 @@ int main(int argc, char** argv) {
   std::sort(files.begin(), files.end());
   std::vector<std::shared_ptr<const stemma::constrain::CompiledConstraint>> cs;
   for (size_t i = 0; i < files.size(); i += stride) {
-    auto c = (*engine)->compile_json_schema(read_file(files[i]));
+    auto c = stemma::internal::compile_json_schema(**engine, read_file(files[i]));
     if (!c.ok()) {
       std::cerr << files[i] << ": " << c.status().to_string() << "\n";
       return 1;
     }
     cs.push_back(*c);
   }
-  const stemma::Tokenizer* tok = (*engine)->tokenizer();
+  const stemma::Tokenizer* tok = stemma::internal::tokenizer(**engine);
   const std::vector<int32_t> prompt =
       tok->encode("<|im_start|>user\nReply with JSON only.<|im_end|>\n<|im_start|>assistant\n");
   // Warm the mask caches once so both timed modes see cached masks.

@@ -72,9 +72,8 @@ int main(int argc, char** argv) {
     auto w = bench::make_workload(name, requests, shared->config.vocab_size, 1);
     if (!w.ok()) return usage_error(w.status().to_string());
     EngineOptions opts;
-    opts.model = shared;
     opts.threads = threads;
-    auto entry = bench::compare_cache_on_off(opts, *w, 64, repeats);
+    auto entry = bench::compare_cache_on_off(opts, {.model = shared}, *w, 64, repeats);
     if (!entry.ok()) return usage_error(entry.status().to_string());
     std::cerr << name << ": hit " << (*entry)["hit_rate"] << " best " << (*entry)["best_hit_rate"]
               << " on/off " << (*entry)["throughput_ratio_on_off"] << "\n";

@@ -9,6 +9,7 @@
 
 #include "bench/workloads/workload_runner.h"
 #include "engine/api/engine.h"
+#include "engine/engine_internal.h"
 
 namespace stemma::bench {
 
@@ -32,16 +33,17 @@ inline nlohmann::json to_json(const WorkloadResult& r) {
 }
 
 // Runs `w` with the radix cache on and off, alternating, `repeats` times each, on engines opened
-// from `base` (its radix_cache is overridden). Each side reports its median-throughput run:
-// alternating spreads the noise of a shared machine over both sides.
-inline Result<nlohmann::json> compare_cache_on_off(const EngineOptions& base, const Workload& w,
+// from `base` and `parts` (its radix_cache is overridden). Each side reports its median-throughput
+// run: alternating spreads the noise of a shared machine over both sides.
+inline Result<nlohmann::json> compare_cache_on_off(const EngineOptions& base,
+                                                   const EngineParts& parts, const Workload& w,
                                                    int32_t parallel, int32_t repeats) {
   std::vector<WorkloadResult> runs[2];
   for (int32_t rep = 0; rep < std::max(1, repeats); ++rep) {
     for (int cache = 1; cache >= 0; --cache) {
       EngineOptions opts = base;
       opts.radix_cache = cache == 1;
-      STEMMA_ASSIGN_OR_RETURN(auto engine, Engine::open(opts));
+      STEMMA_ASSIGN_OR_RETURN(auto engine, internal::open_engine(opts, parts));
       STEMMA_ASSIGN_OR_RETURN(WorkloadResult r, run_workload(*engine, w, parallel));
       runs[cache].push_back(r);
     }

@@ -102,7 +102,7 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
       cs.prompt.insert(cs.prompt.end(), call.append.begin(), call.append.end());
       cs.submitted = Clock::now();
       order.emplace_back(s, c);
-      SamplingOptions opt;
+      GenerationOptions opt;
       opt.temperature = 0.0f;
       opt.max_tokens = call.max_tokens;
       opt.ignore_eos = true;  // fixed lengths: cache on and off do the same work
@@ -113,7 +113,7 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
         if (e.finish == FinishReason::kNone) return;
         st.done = true;
         st.latency_s = std::chrono::duration<double>(Clock::now() - st.submitted).count();
-        if (e.finish == FinishReason::kError) failure = std::string(e.error);
+        if (e.finish == FinishReason::kError) failure = e.error.to_string();
         for (size_t k = 0; k < w.scripts[s].calls.size(); ++k) {
           if (w.scripts[s].calls[k].parent == static_cast<int32_t>(c)) ready.emplace_back(s, k);
         }

@@ -5,6 +5,7 @@
 
 #include "demos/faq-bot/fake_tools.h"
 #include "demos/faq-bot/reply_scorer.h"
+#include "engine/engine_internal.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma::faqbot {
@@ -36,10 +37,12 @@ Result<std::unique_ptr<FaqBot>> FaqBot::create(FaqBotOptions options) {
   STEMMA_ASSIGN_OR_RETURN(bot->constraints_, ReplyConstraints::create(*bot->tokenizer_));
 
   EngineOptions eo;
-  eo.model = std::make_shared<const LoadedModel>(std::move(loaded));
   eo.threads = options.threads;
   eo.kv_memory_bytes = options.kv_memory_bytes;
-  STEMMA_ASSIGN_OR_RETURN(bot->engine_, Engine::open(std::move(eo)));
+  STEMMA_ASSIGN_OR_RETURN(
+      bot->engine_,
+      internal::open_engine(std::move(eo),
+                            {.model = std::make_shared<const LoadedModel>(std::move(loaded))}));
 
   if (!options.sessions_path.empty()) {
     STEMMA_ASSIGN_OR_RETURN(bot->store_, chat::ChatStore::open(options.sessions_path));
@@ -101,8 +104,9 @@ Result<Generation> FaqBot::rank(const std::vector<Message>& messages,
     STEMMA_ASSIGN_OR_RETURN(auto compiled, constraints_->get(ids, allow_tool));
     probe.logits_processor = std::make_shared<ConstraintLogitsProcessor>(std::move(compiled));
   }
-  STEMMA_ASSIGN_OR_RETURN(RequestOutput first, engine_->generate(std::move(prompt), probe));
-  if (first.finish == FinishReason::kError) return Internal("generation failed: " + first.error);
+  STEMMA_ASSIGN_OR_RETURN(RequestOutput first,
+                          internal::generate(*engine_, std::move(prompt), probe));
+  if (first.finish == FinishReason::kError) return first.error.with_context("generation failed");
   g.first_token_ms = ms_since(t0);
   g.tokens = first.tokens;
   const int32_t tool_open = tokenizer_->token_to_id(kToolCallOpen);
@@ -189,14 +193,15 @@ Result<Generation> FaqBot::generate(const std::vector<Message>& messages,
       if (!rest.empty()) on_text(index, rest);
     }
   };
-  STEMMA_ASSIGN_OR_RETURN(RequestId rid, engine_->submit(std::move(prompt), std::move(so), cb));
+  STEMMA_ASSIGN_OR_RETURN(RequestId rid,
+                          internal::submit(*engine_, std::move(prompt), std::move(so), cb));
   STEMMA_ASSIGN_OR_RETURN(RequestOutput out, engine_->wait(rid));
   g.ms = ms_since(t0);
   {
     std::lock_guard<std::mutex> lock(stream->mu);
     g.first_token_ms = stream->first_ms;
   }
-  if (out.finish == FinishReason::kError) return Internal("generation failed: " + out.error);
+  if (out.finish == FinishReason::kError) return out.error.with_context("generation failed");
   const EngineStats after = engine_->stats();
   g.cached_tokens = after.cached_tokens - before.cached_tokens;
   g.prefill_tokens = after.prefill_tokens - before.prefill_tokens;

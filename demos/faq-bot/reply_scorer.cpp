@@ -15,7 +15,7 @@ Result<std::vector<double>> score_replies(Engine& engine, const Tokenizer& token
     if (full.size() <= prompt.size() || !std::equal(prompt.begin(), prompt.end(), full.begin())) {
       return Internal("reply scoring: the reply does not tokenize after its prompt unchanged");
     }
-    SamplingOptions so;
+    GenerationOptions so;
     so.max_tokens = 1;
     so.temperature = 0;
     so.prompt_logprobs_from = static_cast<int32_t>(prompt.size());
@@ -34,9 +34,10 @@ Result<std::vector<double>> score_replies(Engine& engine, const Tokenizer& token
     const RequestOutput& o = res.value();
     if (o.finish == FinishReason::kError || o.prompt_logprobs.size() != reply_tokens[i]) {
       if (first_error.ok()) {
-        first_error = Internal("reply scoring: request failed or returned " +
-                               std::to_string(o.prompt_logprobs.size()) + " logprobs for " +
-                               std::to_string(reply_tokens[i]) + " reply tokens: " + o.error);
+        first_error =
+            Internal("reply scoring: request failed or returned " +
+                     std::to_string(o.prompt_logprobs.size()) + " logprobs for " +
+                     std::to_string(reply_tokens[i]) + " reply tokens: " + o.error.to_string());
       }
       continue;
     }

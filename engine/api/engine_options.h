@@ -1,26 +1,21 @@
-// EngineOptions: how Engine::open builds an engine (the model, the backend, the KV cache,
-// batching).
+// EngineOptions: how Engine::open builds an engine: the model file, the backend it runs on, the
+// KV cache and batching. (Tests, benchmarks and the CLI may also hand the engine a ready
+// executor, weights or tokenizer: engine/engine_internal.h.)
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
-
-#include "engine/backend/cuda_backend.h"
-#include "engine/backend/model_executor.h"
-#include "engine/model/model_loader.h"
-#include "engine/tokenizer/tokenizer.h"
 
 namespace stemma {
 
-struct EngineOptions {
-  // The model: the first of these that is set is used.
-  std::shared_ptr<ModelExecutor> executor;   // a ready executor (its kv_shape sizes the cache)
-  std::shared_ptr<const LoadedModel> model;  // loaded or generated weights (CPU backend)
-  std::string model_path;                    // a .gguf file or an HF folder
+// Where the model runs (backend_from_name / backend_name spell it "auto", "cpu", "cuda").
+enum class Backend { kAuto, kCpu, kCuda };
 
-  // Where a model (or model_path) runs: kAuto picks the GPU when this build has the CUDA backend
-  // and a GPU answers, else the CPU; kCuda without one is an error naming why.
+struct EngineOptions {
+  std::string model_path;  // a .gguf file or an HF folder (config.json + *.safetensors)
+
+  // Where the model runs: kAuto picks the GPU when this build has the CUDA backend and a GPU
+  // answers, else the CPU; kCuda without one is an error naming why.
   Backend backend = Backend::kAuto;
   int32_t device = 0;                   // GPU index (cuda)
   int64_t gpu_kv_memory_bytes = 0;      // cuda: KV pool cap when num_pages is 0; 0: 90% of the
@@ -37,9 +32,6 @@ struct EngineOptions {
   bool radix_cache = true;        // prefix sharing on/off (off: the baseline)
   bool cache_aware_order = true;  // longest cached prefix first (false: first come first served)
   int64_t max_wait_steps = 64;    // bound on how long cache-aware order may pass a request over
-  // Text out, stop strings, constraints and jump-forward use the model's tokenizer (from its
-  // GGUF / tokenizer.json); this one, when set, is used instead (e.g. with a bare executor).
-  std::shared_ptr<const Tokenizer> tokenizer;
 };
 
 }  // namespace stemma

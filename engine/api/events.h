@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/api/request.h"
+#include "engine/api/status.h"
 
 namespace stemma {
 
@@ -28,7 +29,7 @@ struct StreamEvent {
   std::string_view text;
   std::span<const float> prompt_logprobs;     // once, when GenerationOptions::prompt_logprobs_from
   FinishReason finish = FinishReason::kNone;  // kNone while the request runs
-  std::string_view error;                     // with FinishReason::kError
+  Status error;                               // with FinishReason::kError: why (a code)
 };
 
 // Runs on the engine's worker thread between steps. It must return quickly and must not block
@@ -51,7 +52,7 @@ struct RequestOutput {
   int32_t cached_tokens = 0;        // prompt tokens served from the prefix cache (first admission)
   int32_t jump_forward_tokens = 0;  // output tokens appended without a model step
   FinishReason finish = FinishReason::kNone;
-  std::string error;
+  Status error;  // with FinishReason::kError: why, as a code and a message
 };
 
 }  // namespace stemma

@@ -6,13 +6,12 @@
 #include <memory>
 #include <string>
 
-#include "engine/backend/model_executor.h"
+#include "engine/api/engine_options.h"  // Backend
 #include "engine/api/status.h"
+#include "engine/backend/model_executor.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma {
-
-enum class Backend { kAuto, kCpu, kCuda };
 
 // "auto", "cpu", "cuda" (InvalidArgument naming the value otherwise).
 Result<Backend> backend_from_name(const std::string& name);

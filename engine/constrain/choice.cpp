@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-namespace stemma::constrain {
+namespace stemma {
 
 Result<ChoiceScores> score_choices(const std::vector<std::vector<float>>& token_logprobs,
                                    ChoiceRule rule) {
@@ -28,4 +28,4 @@ Result<ChoiceScores> score_choices(const std::vector<std::vector<float>>& token_
   return out;
 }
 
-}  // namespace stemma::constrain
+}  // namespace stemma

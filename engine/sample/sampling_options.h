@@ -1,12 +1,12 @@
-// How one request chooses its tokens and when it stops.
+// SamplingOptions: one request's GenerationOptions as the engine runs it: its constraint
+// compiled (from regex / json_schema / choices, by Engine::submit), max_tokens capped to the
+// context, and two hooks of the token pipeline that only tests and tools set.
 #pragma once
 
-#include <cstdint>
 #include <memory>
-#include <string>
 #include <utility>
-#include <vector>
 
+#include "engine/api/generation_options.h"
 #include "engine/api/status.h"
 #include "engine/sample/logits_processor.h"
 
@@ -15,42 +15,47 @@ namespace constrain {
 class CompiledConstraint;
 }
 
-struct SamplingOptions {
-  int32_t max_tokens = 16;   // generated tokens at most (>= 1)
-  float temperature = 1.0f;  // <= 0: greedy (argmax, ties to the lowest id)
-  int32_t top_k = 0;         // keep the k most likely tokens; 0: off
-  float top_p = 1.0f;        // keep the smallest set whose probability reaches top_p; 1: off
-  float min_p = 0.0f;        // drop tokens below min_p * (probability of the likeliest); 0: off
-  uint64_t seed = 0;         // per-request RNG seed: same seed + same logits = same tokens
-  // Penalties. repetition: CTRL/HF style (divide positive logits, multiply negative ones) over
-  // prompt and generated tokens; frequency/presence: OpenAI style over generated tokens.
-  float repetition_penalty = 1.0f;
-  float frequency_penalty = 0.0f;
-  float presence_penalty = 0.0f;
-  std::vector<std::pair<int32_t, float>> logit_bias;  // (token, added to its logit)
-  std::vector<int32_t> stop_token_ids;  // finish when one is generated (it is kept in the output)
-  bool ignore_eos = false;              // false: the model's EOS ids also stop
-  bool logprobs = false;                // report log-softmax of the raw logits at each chosen token
-  std::shared_ptr<LogitsProcessor> logits_processor;  // e.g. a grammar's token mask
-  std::shared_ptr<StopChecker> stop_checker;          // custom stop rule over generated tokens
+// The base is private so that a SamplingOptions is never passed (and sliced) where the public
+// GenerationOptions is expected: Engine::submit would drop the constraint and the hooks.
+struct SamplingOptions : private GenerationOptions {
+  SamplingOptions() = default;
+  explicit SamplingOptions(GenerationOptions options) : GenerationOptions(std::move(options)) {}
+  const GenerationOptions& generation() const { return *this; }
 
-  // Constrained output (Engine::compile_regex / compile_json_schema / compile_choices): only
-  // tokens that keep the output on a path the automaton can finish are sampled; EOS only where
-  // the output is complete. The request finishes with kStopToken when the automaton is
-  // finished (EOS sampled, or nothing can extend the output).
+  using GenerationOptions::choices;
+  using GenerationOptions::frequency_penalty;
+  using GenerationOptions::ignore_eos;
+  using GenerationOptions::json_schema;
+  using GenerationOptions::json_whitespace;
+  using GenerationOptions::jump_forward;
+  using GenerationOptions::logit_bias;
+  using GenerationOptions::logprobs;
+  using GenerationOptions::max_tokens;
+  using GenerationOptions::min_p;
+  using GenerationOptions::presence_penalty;
+  using GenerationOptions::prompt_logprobs_from;
+  using GenerationOptions::regex;
+  using GenerationOptions::repetition_penalty;
+  using GenerationOptions::seed;
+  using GenerationOptions::stop_strings;
+  using GenerationOptions::stop_token_ids;
+  using GenerationOptions::temperature;
+  using GenerationOptions::top_k;
+  using GenerationOptions::top_p;
+
+  // The compiled constraint (none: unconstrained). Only tokens that keep the output on a path
+  // the automaton can finish are sampled; EOS only where the output is complete. The request
+  // finishes with kStopToken when the automaton is finished (EOS sampled, or nothing can
+  // extend the output).
   std::shared_ptr<const constrain::CompiledConstraint> constraint;
-  // With a constraint: where the automaton allows exactly one continuation, append it without
-  // model steps, tokenized as the model's tokenizer would (needs the engine's tokenizer).
-  bool jump_forward = true;
-  // Finish with kStopString when the decoded output contains one of these (needs a tokenizer).
-  // The output text is cut before it; the tokens that spelled it are kept.
-  std::vector<std::string> stop_strings;
-  // >= 1: report log p(token_i | tokens before i) for prompt positions i in
-  // [prompt_logprobs_from, prompt length) (RequestOutput::prompt_logprobs). Those positions are
-  // computed, not served from the prefix cache. -1: off.
-  int32_t prompt_logprobs_from = -1;
+  // Test hooks (engine/engine_internal.h): an edit of the logits before the constraint mask,
+  // and a custom stop rule over the generated ids (finishes with kStopString). Applications
+  // constrain output with `constraint` (GenerationOptions' regex / json_schema / choices).
+  std::shared_ptr<LogitsProcessor> logits_processor;
+  std::shared_ptr<StopChecker> stop_checker;
 
-  // Names the first bad field (token ids are checked against `vocab_size`).
+  // GenerationOptions::validate, then what needs the model: token ids against `vocab_size`,
+  // and a constraint compiled for a vocabulary that fits. Names the first bad field.
   Status validate(int64_t vocab_size) const;
 };
 

@@ -186,7 +186,7 @@ void Scheduler::preempt(Request& r) {
   queue_.push_front(&r);
 }
 
-void Scheduler::finish(Request& r, FinishReason reason, std::string error,
+void Scheduler::finish(Request& r, FinishReason reason, Status error,
                        std::vector<StepEvent>& events) {
   if (r.state == RequestState::kRunning) {
     cache_computed_pages(r);
@@ -437,7 +437,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
   for (auto& [id, r] : requests_) {
     if (r->cancel_requested) cancelled.push_back(r.get());
   }
-  for (Request* r : cancelled) finish(*r, FinishReason::kCancelled, "", events);
+  for (Request* r : cancelled) finish(*r, FinishReason::kCancelled, OkStatus(), events);
   // Requests a forced start already finished need no model step (unless prompt logprobs do).
   std::vector<Request*> done;
   for (auto& [id, r] : requests_) {
@@ -446,7 +446,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
       done.push_back(r.get());
     }
   }
-  for (Request* r : done) finish(*r, r->pending_finish, "", events);
+  for (Request* r : done) finish(*r, r->pending_finish, OkStatus(), events);
 
   std::vector<std::pair<Request*, int32_t>> plan;
   int32_t budget = options_.max_batch_tokens;
@@ -462,7 +462,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     if (!ok) {
       if (i == 0) {
         // Alone and still short: add() makes this impossible; fail the request, not the engine.
-        finish(r, FinishReason::kError, "KV pool exhausted", events);
+        finish(r, FinishReason::kError, ResourceExhausted("KV pool exhausted"), events);
       } else {
         preempt(r);
       }
@@ -521,7 +521,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
                       std::to_string(expected_rows) + " rows of " + std::to_string(vocab_size_));
   }
   if (!status.ok()) {
-    for (auto& [r, n] : plan) finish(*r, FinishReason::kError, status.to_string(), events);
+    for (auto& [r, n] : plan) finish(*r, FinishReason::kError, status, events);
     return;
   }
   ++stats_.steps;
@@ -552,12 +552,12 @@ void Scheduler::step(std::vector<StepEvent>& events) {
       continue;
     }
     if (r.pending_finish != FinishReason::kNone) {  // finished by its forced start
-      finish(r, r.pending_finish, "", events);
+      finish(r, r.pending_finish, OkStatus(), events);
       continue;
     }
     Status synced = sync_constraint(r);
     if (!synced.ok()) {
-      finish(r, FinishReason::kError, synced.to_string(), events);
+      finish(r, FinishReason::kError, synced, events);
       continue;
     }
     // The sampler edits its row in place; rows are not reused afterwards.
@@ -565,7 +565,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     const constrain::TokenMask* mask = r.constraint ? r.constraint->current_mask() : nullptr;
     auto sampled = r.sampler.sample(row, r.prompt(), r.generated(), mask);
     if (!sampled.ok()) {
-      finish(r, FinishReason::kError, sampled.status().to_string(), events);
+      finish(r, FinishReason::kError, sampled.status(), events);
       continue;
     }
     r.tokens.push_back(sampled->token);
@@ -576,7 +576,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
       constraint_eos = r.constraint->constraint().index().is_eos(sampled->token);
       Status accepted = r.constraint->accept_token(sampled->token);
       if (!accepted.ok()) {
-        finish(r, FinishReason::kError, accepted.to_string(), events);
+        finish(r, FinishReason::kError, accepted, events);
         continue;
       }
     }
@@ -590,7 +590,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     events.push_back(make_event(r));
     if (r.text && r.text->stopped()) reason = FinishReason::kStopString;
     if (reason != FinishReason::kNone) {
-      finish(r, reason, "", events);
+      finish(r, reason, OkStatus(), events);
     } else {
       cache_computed_pages(r);
     }

@@ -54,7 +54,7 @@ struct StepEvent {
   std::string text;                    // new decoded text (with a tokenizer): see TextStream
   std::vector<float> prompt_logprobs;  // once, on the first event after they are computed
   FinishReason finish = FinishReason::kNone;
-  std::string error;                // with FinishReason::kError
+  Status error;                     // with FinishReason::kError
   int32_t cached_tokens = 0;        // on the finishing event: prompt tokens served from the
                                     // cache at the first admission
   int32_t jump_forward_tokens = 0;  // on the finishing event: tokens that took no model step
@@ -103,7 +103,7 @@ class Scheduler {
   void cache_tail_page(Request& r);
   void release_kv(Request& r);
   void preempt(Request& r);
-  void finish(Request& r, FinishReason reason, std::string error, std::vector<StepEvent>& events);
+  void finish(Request& r, FinishReason reason, Status error, std::vector<StepEvent>& events);
   // Checks the stop conditions after a token was sampled (and accepted by the constraint).
   FinishReason check_stop(Request& r, bool sampled_constraint_eos);
   // An event with the request's tokens not yet sent (and their text).

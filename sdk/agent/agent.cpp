@@ -49,10 +49,11 @@ Result<std::unique_ptr<Agent>> Agent::create(std::shared_ptr<program::Runtime> r
   if (options.gen.max_tokens < 1) {
     return InvalidArgument("agent options: max_tokens must be at least 1");
   }
-  if (!options.gen.regex.empty() || !options.gen.json_schema.empty() || !options.gen.stop.empty()) {
+  if (!options.gen.regex.empty() || !options.gen.json_schema.empty() ||
+      !options.gen.choices.empty() || !options.gen.stop_strings.empty()) {
     return InvalidArgument(
-        "agent options: gen.regex, gen.json_schema and gen.stop must be empty (the agent "
-        "constrains each turn itself; use answer_schema for the answer)");
+        "agent options: gen.regex, gen.json_schema, gen.choices and gen.stop_strings must be "
+        "empty (the agent constrains each turn itself; use answer_schema for the answer)");
   }
   if (options.json_whitespace < 0) {
     return InvalidArgument("agent options: json_whitespace must be >= 0");
@@ -79,7 +80,7 @@ Status Agent::add_tool(Tool tool) {
   f.json_whitespace = options_.json_whitespace;
   STEMMA_RETURN_IF_ERROR(agent::turn_regex(one, f).status());
   tools_.push_back(std::move(tool));
-  constraint_.reset();
+  turn_regex_.clear();
   return OkStatus();
 }
 
@@ -91,14 +92,21 @@ Result<std::string> Agent::turn_regex() const {
   return agent::turn_regex(tools_, f);
 }
 
-Result<std::shared_ptr<const constrain::CompiledConstraint>> Agent::constraint() {
+Result<std::string> Agent::cached_turn_regex() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (constraint_) return constraint_;
-  STEMMA_ASSIGN_OR_RETURN(std::string regex, turn_regex());
-  auto c = runtime_->engine().compile_regex(regex);
-  if (!c.ok()) return c.status().with_context("agent: compiling the turn constraint");
-  constraint_ = std::move(c).value();
-  return constraint_;
+  if (turn_regex_.empty()) {
+    STEMMA_ASSIGN_OR_RETURN(turn_regex_, turn_regex());
+    // Compiled now (the engine caches it), so that a regex the engine refuses fails the run
+    // before its first turn, by name.
+    GenerationOptions check = options_.gen;
+    check.regex = turn_regex_;
+    Status s = runtime_->engine().check(check);
+    if (!s.ok()) {
+      turn_regex_.clear();
+      return s.with_context("agent: compiling the turn constraint");
+    }
+  }
+  return turn_regex_;
 }
 
 bool Agent::pass_tools_to_template() const {
@@ -121,11 +129,13 @@ AgentRun Agent::run(std::vector<program::Message> conversation) {
     conversation.insert(conversation.begin(), {"system", system_prompt()});
   }
   r.messages = std::move(conversation);
-  auto compiled = constraint();
-  if (!compiled.ok()) {
-    r.status = compiled.status();
+  auto regex = cached_turn_regex();
+  if (!regex.ok()) {
+    r.status = regex.status();
     return r;
   }
+  GenerationOptions gen = options_.gen;
+  gen.regex = std::move(regex).value();
   const ojson tools = pass_tools_to_template() ? tools_json(tools_) : ojson(nullptr);
   program::ConversationPrompt conv(runtime_);
   for (int32_t step = 1; step <= options_.max_steps; ++step) {
@@ -135,13 +145,7 @@ AgentRun Agent::run(std::vector<program::Message> conversation) {
       r.status = prompt.status().with_context(where);
       return r;
     }
-    auto so = program::sampling_options(*runtime_, options_.gen, prompt->size());
-    if (!so.ok()) {
-      r.status = so.status().with_context(where);
-      return r;
-    }
-    so->constraint = *compiled;
-    auto g = program::generate_with(*runtime_, std::move(prompt).value(), std::move(so).value());
+    auto g = program::generate(*runtime_, std::move(prompt).value(), gen);
     if (!g.ok()) {
       r.status = g.status().with_context(where);
       return r;

@@ -23,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/api/generation_options.h"
 #include "engine/api/status.h"
-#include "engine/constrain/compiled_constraint.h"
 #include "sdk/agent/tool.h"
 #include "sdk/agent/tool_call_format.h"
 #include "sdk/program/gen_options.h"
@@ -32,14 +32,15 @@
 
 namespace stemma::agent {
 
-// The agent's defaults per model turn: 256 tokens, greedy, and no jump-forward. Jump-forward
-// appends the call's fixed text ({"name": ..., "arguments": ) as its own tokens and stops where
-// the model has a choice, often inside what the model would write as one token (`": "`); the
-// model then continues from a token boundary it never saw in training and drifts (measured on
-// the FAQ model: malformed arguments and runaway strings). Sampling every token under the mask
+// The agent's defaults per model turn (GenerationOptions' own defaults otherwise): 256 tokens
+// (a tool call with its arguments needs more than the 128 of a reply), and no jump-forward.
+// Jump-forward appends the call's fixed text ({"name": ..., "arguments": ) as its own tokens and
+// stops where the model has a choice, often inside what the model would write as one token (`":
+// "`); the model then continues from a token boundary it never saw in training and drifts (measured
+// on the FAQ model: malformed arguments and runaway strings). Sampling every token under the mask
 // lets the model use its own tokenization, which it was trained on.
-inline program::GenOptions agent_gen_defaults() {
-  program::GenOptions g;
+inline GenerationOptions agent_gen_defaults() {
+  GenerationOptions g;
   g.max_tokens = 256;
   g.jump_forward = false;
   return g;
@@ -51,8 +52,8 @@ struct AgentOptions {
   std::string system_prompt;
   int32_t max_steps = 8;  // model turns at most (tool calls + the answer)
   // Per model turn: max_tokens, temperature, seed, top_k/top_p/min_p, penalties. regex,
-  // json_schema and stop must stay empty (the agent sets the constraint).
-  program::GenOptions gen = agent_gen_defaults();
+  // json_schema, choices and stop_strings must stay empty (the agent sets the constraint).
+  GenerationOptions gen = agent_gen_defaults();
   std::string answer_schema;  // "": the answer is free text; else JSON under this schema
   ToolChoice tool_choice = ToolChoice::kAuto;
   int json_whitespace = 1;     // see TurnFormat
@@ -111,14 +112,15 @@ class Agent {
  private:
   Agent(std::shared_ptr<program::Runtime> runtime, AgentOptions options)
       : runtime_(std::move(runtime)), options_(std::move(options)) {}
-  Result<std::shared_ptr<const constrain::CompiledConstraint>> constraint();
+  // The turn regex, made once per set of tools (the engine compiles and caches it).
+  Result<std::string> cached_turn_regex();
   bool pass_tools_to_template() const;
 
   std::shared_ptr<program::Runtime> runtime_;
   AgentOptions options_;
   std::vector<Tool> tools_;
-  std::mutex mu_;  // guards constraint_ (runs may share an agent)
-  std::shared_ptr<const constrain::CompiledConstraint> constraint_;
+  std::mutex mu_;  // guards turn_regex_ (runs may share an agent)
+  std::string turn_regex_;
 };
 
 }  // namespace stemma::agent

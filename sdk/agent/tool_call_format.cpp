@@ -2,8 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/constrain/json_schema.h"
-#include "engine/constrain/regex_ast.h"
+#include "engine/api/constraint_text.h"
 
 namespace stemma::agent {
 namespace {
@@ -16,14 +15,10 @@ constexpr std::string_view kCallTail = "}";
 
 Result<std::string> schema_regex(const std::string& schema, int whitespace,
                                  const std::string& what) {
-  constrain::JsonSchemaOptions o;
-  o.whitespace = whitespace;
-  o.recursion = constrain::JsonRecursion::kUnroll;  // spliced into one regex: no grammar rules
-  auto r = constrain::json_schema_to_regex(schema, o);
+  // Spliced into one regex: json_schema_regex unrolls recursion (no grammar rules).
+  auto r = json_schema_regex(schema, whitespace);
   if (!r.ok()) return r.status().with_context(what);
-  Status s = r->status();
-  if (!s.ok()) return s.with_context(what);
-  return r->regex;
+  return r;
 }
 
 // One character class that matches any code point except `c` (an ASCII character).
@@ -43,10 +38,10 @@ std::string not_starting_with_regex(std::string_view literal) {
   std::string out = "(?:";
   for (size_t i = 0; i < literal.size(); ++i) {
     if (i > 0) out += '|';
-    out += constrain::regex_escape(literal.substr(0, i)) + any_but(literal[i]) + "[\\s\\S]*";
+    out += regex_escape(literal.substr(0, i)) + any_but(literal[i]) + "[\\s\\S]*";
   }
   for (size_t i = 1; i < literal.size(); ++i) {
-    out += '|' + constrain::regex_escape(literal.substr(0, i));
+    out += '|' + regex_escape(literal.substr(0, i));
   }
   out += ')';
   return out;
@@ -64,8 +59,8 @@ Result<std::string> turn_regex(const std::vector<Tool>& tools, const TurnFormat&
       STEMMA_ASSIGN_OR_RETURN(std::string args,
                               schema_regex(t.parameters_schema, format.json_whitespace,
                                            "tool \"" + t.name + "\" parameters schema"));
-      alts.push_back(constrain::regex_escape(call_head(t.name)) + "(?:" + args + ")" +
-                     constrain::regex_escape(std::string(kCallTail) + std::string(kToolCallClose)));
+      alts.push_back(regex_escape(call_head(t.name)) + "(?:" + args + ")" +
+                     regex_escape(std::string(kCallTail) + std::string(kToolCallClose)));
     }
     if (format.choice == ToolChoice::kRequired && alts.empty()) {
       return FailedPrecondition("tool_choice is required but no tool is registered");

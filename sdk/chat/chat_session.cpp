@@ -60,7 +60,7 @@ std::vector<program::Message> ChatSession::conversation(
   return out;
 }
 
-Result<ChatReply> ChatSession::send(std::string_view user_text, const program::GenOptions& options,
+Result<ChatReply> ChatSession::send(std::string_view user_text, const GenerationOptions& options,
                                     const program::TextCallback& stream) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<program::Message> messages = history_;
@@ -83,19 +83,19 @@ Result<ChatReply> ChatSession::send(std::string_view user_text, const program::G
     }
   }
   const bool extended = prompt_.extended();
-  auto so_or = program::sampling_options(*runtime_, options, prompt.size());
-  if (!so_or.ok()) {
+  // The options are checked before the user's turn is stored: a request the engine would refuse
+  // leaves no turn behind (and drops no older turn).
+  if (Status st = runtime_->engine().check(options, prompt.size()); !st.ok()) {
     dropped_ = dropped_before;  // nothing was sent
-    return so_or.status();
+    return st;
   }
-  SamplingOptions so = std::move(so_or).value();
   // The user's turn is committed before generating: a crash while generating keeps it.
   if (store_ != nullptr && id_) {
     STEMMA_RETURN_IF_ERROR(store_->append_turn(*id_, "user", user_text).status());
   }
   history_ = std::move(messages);
-  STEMMA_ASSIGN_OR_RETURN(program::Generated g, program::generate_with(*runtime_, std::move(prompt),
-                                                                       std::move(so), stream));
+  STEMMA_ASSIGN_OR_RETURN(program::Generated g,
+                          program::generate(*runtime_, std::move(prompt), options, stream));
   ChatReply r;
   r.text = g.text;
   r.finish = g.finish;

@@ -73,7 +73,7 @@ class ChatSession {
   // Adds the user's message, generates the assistant's reply and returns it. With
   // finish == kCancelled the text is what was generated before the callback cancelled (not kept
   // in the history).
-  Result<ChatReply> send(std::string_view user_text, const program::GenOptions& options = {},
+  Result<ChatReply> send(std::string_view user_text, const GenerationOptions& options = {},
                          const program::TextCallback& stream = {});
 
   void set_history_policy(HistoryPolicy policy);

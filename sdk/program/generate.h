@@ -1,13 +1,13 @@
-// One generation on the engine, at the text level: GenOptions -> SamplingOptions (constraint
-// compiled by the engine, stop strings, capped max_tokens), text streamed to a callback that may
-// cancel, and the result as the tokens a caller appends to its sequence to continue it.
+// One generation on the engine, at the text level: the engine checks the GenerationOptions
+// (constraint compiled, max_tokens capped to the context); this streams the text to a callback
+// that may cancel, and gives the result as the tokens a caller appends to its sequence to
+// continue it.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "engine/api/status.h"
-#include "engine/sample/sampling_options.h"
 #include "sdk/program/gen_options.h"
 #include "sdk/program/runtime.h"
 
@@ -26,19 +26,11 @@ struct Generated {
   int64_t jump_forward_tokens = 0;
 };
 
-// The engine options for `options` (constraint compiled, max_tokens capped so that prompt +
-// output fit the context). OutOfRange when the prompt alone fills the context.
-Result<SamplingOptions> sampling_options(const Runtime& runtime, const GenOptions& options,
-                                         size_t prompt_tokens);
-
 // Runs `prompt` to the end. Errors: bad options, the engine refusing the request, a failed
-// generation. A cancellation by `stream` is not an error: finish == kCancelled.
+// generation (its Status, with the code the engine gave). A cancellation by `stream` is not an
+// error: finish == kCancelled.
 Result<Generated> generate(const Runtime& runtime, std::vector<int32_t> prompt,
-                           const GenOptions& options, const TextCallback& stream = {});
-
-// The same, with ready SamplingOptions (callers that set a constraint of their own).
-Result<Generated> generate_with(const Runtime& runtime, std::vector<int32_t> prompt,
-                                SamplingOptions options, const TextCallback& stream = {});
+                           const GenerationOptions& options, const TextCallback& stream = {});
 
 // The tokens that continue a sequence after `text`, given the generated `tokens` whose decoded
 // text starts with `text` (see Generated::tokens).

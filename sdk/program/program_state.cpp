@@ -1,6 +1,6 @@
 #include "sdk/program/program_state.h"
 
-#include "engine/constrain/choice.h"
+#include "engine/api/constraint_text.h"
 
 namespace stemma::program {
 namespace {
@@ -94,7 +94,7 @@ Status ProgramState::role_end() {
   return append(std::move(b.suffix));
 }
 
-Status ProgramState::gen(std::string name, GenOptions options, TextCallback stream) {
+Status ProgramState::gen(std::string name, GenerationOptions options, TextCallback stream) {
   if (options.max_tokens < 1) {
     return InvalidArgument("gen(\"" + name + "\"): max_tokens must be at least 1");
   }
@@ -104,7 +104,7 @@ Status ProgramState::gen(std::string name, GenOptions options, TextCallback stre
   return OkStatus();
 }
 
-Status ProgramState::gen_now(const std::string& name, const GenOptions& options,
+Status ProgramState::gen_now(const std::string& name, const GenerationOptions& options,
                              const TextCallback& stream) {
   std::vector<int32_t> prompt;
   {
@@ -180,7 +180,7 @@ Status ProgramState::select_now(const std::string& name, const std::vector<std::
                           std::to_string(runtime_->context_length()) + " tokens");
       break;
     }
-    SamplingOptions so;
+    GenerationOptions so;
     so.max_tokens = 1;
     so.temperature = 0;
     so.prompt_logprobs_from = static_cast<int32_t>(prefix.size());
@@ -200,7 +200,7 @@ Status ProgramState::select_now(const std::string& name, const std::vector<std::
       continue;
     }
     if (out->finish == FinishReason::kError && failed.ok()) {
-      failed = Internal(where + ": scoring failed: " + out->error);
+      failed = out->error.with_context(where + ": scoring failed");
     }
     v.prompt_tokens += static_cast<int64_t>(prefix.size() + choice_tokens[logprobs.size()].size());
     v.cached_tokens += out->cached_tokens;
@@ -214,8 +214,7 @@ Status ProgramState::select_now(const std::string& name, const std::vector<std::
                       std::to_string(choice_tokens[i].size()) + " tokens");
     }
   }
-  STEMMA_ASSIGN_OR_RETURN(constrain::ChoiceScores scores,
-                          constrain::score_choices(logprobs, constrain::ChoiceRule::kTotal));
+  STEMMA_ASSIGN_OR_RETURN(ChoiceScores scores, score_choices(logprobs, ChoiceRule::kTotal));
   v.value = choices[scores.best];
   v.finish = FinishReason::kStopToken;
   v.choice_scores = scores.scores;

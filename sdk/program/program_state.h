@@ -73,7 +73,7 @@ class ProgramState {
   Status role_begin(std::string role);
   Status role_end();
   // Generates into variable `name` ("" = not stored) and appends the output to the state.
-  Status gen(std::string name, GenOptions options = {}, TextCallback stream = {});
+  Status gen(std::string name, GenerationOptions options = {}, TextCallback stream = {});
   // Appends the most likely of `choices` (by the total model log-probability of its tokens
   // after the state), and stores it in `name`. One request per choice, all sharing the state
   // as their prefix.
@@ -104,7 +104,8 @@ class ProgramState {
   // Queues `op`; it runs unless an earlier error is pending.
   void post(std::function<Status()> op);
   void append_now(const std::string& text);
-  Status gen_now(const std::string& name, const GenOptions& options, const TextCallback& stream);
+  Status gen_now(const std::string& name, const GenerationOptions& options,
+                 const TextCallback& stream);
   Status select_now(const std::string& name, const std::vector<std::string>& choices);
 
   std::shared_ptr<Runtime> runtime_;

@@ -47,21 +47,14 @@ Result<RoleBlock> split(const std::string& text, const std::string& sentinel,
 
 }  // namespace
 
-RoleBlocks::RoleBlocks(ChatTemplate chat_template, std::string bos_token, std::string eos_token)
-    : template_(std::move(chat_template)),
-      bos_token_(std::move(bos_token)),
-      eos_token_(std::move(eos_token)) {
+RoleBlocks::RoleBlocks(ChatRenderer renderer, std::string bos_text)
+    : renderer_(std::move(renderer)), bos_token_(std::move(bos_text)) {
   find_tail();
 }
 
 Result<std::string> RoleBlocks::render(const ojson& messages, bool add_generation_prompt,
                                        const std::string& what) const {
-  ChatTemplateInputs in;
-  in.messages = messages;
-  in.add_generation_prompt = add_generation_prompt;
-  in.bos_token = bos_token_;
-  in.eos_token = eos_token_;
-  auto out = template_.render(in);
+  auto out = renderer_(messages, add_generation_prompt);
   if (!out.ok()) return out.status().with_context("chat template: rendering " + what);
   return out;
 }

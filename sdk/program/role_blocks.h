@@ -15,12 +15,13 @@
 // markup, not for the content.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "engine/api/status.h"
-#include "engine/tokenizer/chat_template/chat_template.h"
 
 namespace stemma::program {
 
@@ -29,12 +30,15 @@ struct RoleBlock {
   std::string suffix;  // e.g. "<|im_end|>\n"
 };
 
+// Renders a conversation with the chat template (TextLayer::render_chat without tools).
+using ChatRenderer = std::function<Result<std::string>(const nlohmann::ordered_json& messages,
+                                                       bool add_generation_prompt)>;
+
 class RoleBlocks {
  public:
-  // `bos_token` / `eos_token`: the texts the template sees as bos_token / eos_token. A BOS text
-  // the template writes at the very start is left out of the system block (the tokenizer adds
-  // the BOS token itself).
-  RoleBlocks(ChatTemplate chat_template, std::string bos_token, std::string eos_token);
+  // `bos_text`: the text the template sees as bos_token. A BOS text the template writes at the
+  // very start is left out of the system block (the tokenizer adds the BOS token itself).
+  RoleBlocks(ChatRenderer renderer, std::string bos_text);
 
   // The block of a complete message of `role` ("system", "user", "assistant", "tool", ...),
   // derived on first use and cached. Thread-safe.
@@ -45,8 +49,6 @@ class RoleBlocks {
   Result<RoleBlock> generation_block(const std::string& role) const;
   // What add_generation_prompt appends after a user message ("" when the template has none).
   Result<std::string> generation_prompt() const;
-
-  const ChatTemplate& chat_template() const { return template_; }
 
  private:
   Result<std::string> render(const nlohmann::ordered_json& messages, bool add_generation_prompt,
@@ -59,9 +61,8 @@ class RoleBlocks {
   void find_tail();
   std::string strip_tail(std::string text) const;
 
-  ChatTemplate template_;
+  ChatRenderer renderer_;
   std::string bos_token_;
-  std::string eos_token_;
   std::string tail_;  // what the template writes at the end of every rendering (usually "")
   mutable std::mutex mu_;
   mutable std::map<std::string, Result<RoleBlock>> cache_;

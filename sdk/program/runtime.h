@@ -1,19 +1,18 @@
-// Runtime: what every SDK object needs from one engine, built once per engine: its tokenizer
-// (text <-> tokens, BOS as the model says), its chat template (rendering conversations, role
-// blocks for programs) and its context length. Programs, chat sessions, RAG answers and agents
-// share one Runtime (std::shared_ptr), which must not outlive the Engine.
+// Runtime: what every SDK object needs from one engine: the engine itself, its text layer
+// (engine/api/text_layer.h: tokenizer, chat template; a template override when asked for) and
+// the role blocks of the template, derived once. Programs, chat sessions, RAG answers and
+// agents share one Runtime (std::shared_ptr), which must not outlive the Engine.
 #pragma once
 
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/api/engine.h"
 #include "engine/api/status.h"
-#include "engine/tokenizer/chat_template/chat_template.h"
+#include "engine/api/text_layer.h"
 #include "sdk/program/role_blocks.h"
 
 namespace stemma::program {
@@ -32,22 +31,26 @@ struct Message {
 
 class Runtime {
  public:
-  // Fails when the engine has no tokenizer (the SDK works on text) or the template override
-  // does not parse.
+  // Fails when the engine has no tokenizer (the SDK works on text) or the template (the
+  // override, or the model's own) does not parse.
   static Result<std::shared_ptr<Runtime>> create(Engine& engine, RuntimeOptions options = {});
 
   Engine& engine() const { return engine_; }
-  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const TextLayer& text() const { return *text_; }
   // Positions the model takes (prompt + generated).
-  int32_t context_length() const { return context_length_; }
+  int64_t context_length() const { return engine_.context_length(); }
 
   // Text -> ids without BOS/EOS; special-token text ("<|im_start|>") is recognised.
-  std::vector<int32_t> encode(std::string_view text) const;
+  std::vector<int32_t> encode(std::string_view text) const { return text_->encode_piece(text); }
   // The same, with the BOS token first when the model wants one (the start of a sequence).
-  std::vector<int32_t> encode_start(std::string_view text) const;
+  std::vector<int32_t> encode_start(std::string_view text) const {
+    return text_->encode_start(text);
+  }
   // A whole rendered prompt: BOS first when the model wants one and the text does not already
   // begin with the BOS text.
-  std::vector<int32_t> encode_prompt(std::string_view rendered) const;
+  std::vector<int32_t> encode_prompt(std::string_view rendered) const {
+    return text_->encode_prompt(rendered);
+  }
 
   // Renders `messages` with the chat template (tools: a JSON array passed as `tools`, or null).
   // FailedPrecondition when there is no template.
@@ -59,21 +62,19 @@ class Runtime {
                                        bool add_generation_prompt) const;
   // Role blocks of the template (FailedPrecondition when there is no template).
   Result<const RoleBlocks*> role_blocks() const;
-  bool has_chat_template() const { return template_.has_value(); }
+  bool has_chat_template() const { return text_->has_chat_template(); }
   // Whether the template reads `tools` (then tool definitions are passed to it).
   bool template_uses_tools() const;
 
-  const std::string& bos_text() const { return bos_text_; }
-  const std::string& eos_text() const { return eos_text_; }
+  const std::string& bos_text() const { return text_->bos_text(); }
+  const std::string& eos_text() const { return text_->eos_text(); }
 
  private:
-  Runtime(Engine& engine, const Tokenizer& tokenizer) : engine_(engine), tokenizer_(tokenizer) {}
+  Runtime(Engine& engine, std::shared_ptr<const TextLayer> text)
+      : engine_(engine), text_(std::move(text)) {}
 
   Engine& engine_;
-  const Tokenizer& tokenizer_;
-  int32_t context_length_ = 2048;
-  std::string bos_text_, eos_text_;
-  std::optional<ChatTemplate> template_;
+  std::shared_ptr<const TextLayer> text_;
   std::unique_ptr<RoleBlocks> role_blocks_;
 };
 

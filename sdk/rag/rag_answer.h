@@ -27,7 +27,7 @@ struct RagAnswerOptions {
   std::string stable_context;  // instructions or facts identical for every question
   SearchOptions search;        // top_k, kind, doc_id_prefix, ...
   PromptAssemblyOptions assembly;
-  program::GenOptions gen;
+  GenerationOptions gen;
 };
 
 struct RagAnswer {

@@ -62,7 +62,7 @@ TEST_CASE("greedy tokens are the same in Stemma and in llama.cpp from the same G
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < prompts.size(); i += stride) {
     Case c{prompts[i]["id"], bot.tokenizer().encode(prompts[i]["prompt"].get<std::string>()), {}};
-    SamplingOptions so;
+    GenerationOptions so;
     so.temperature = 0;
     so.max_tokens = max_tokens;  // unconstrained: the model's own greedy choice at every step
     auto id = bot.engine().submit(c.prompt, so);

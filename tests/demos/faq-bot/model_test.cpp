@@ -67,7 +67,7 @@ TEST_CASE("greedy decoding matches HF transformers on the shipped model") {
   // Submit all at once: the engine batches them (continuous batching, shared system prompt).
   std::vector<RequestId> ids;
   for (const auto& c : cases) {
-    SamplingOptions so;
+    GenerationOptions so;
     so.temperature = 0;
     so.max_tokens = static_cast<int32_t>(c.hf_ids.size()) + 1;  // the reply, then <|im_end|>
     auto id = bot.engine().submit(bot.tokenizer().encode(c.prompt), so);
@@ -222,7 +222,7 @@ TEST_CASE("reply scores are the model's log-likelihood, and ranking picks among 
   const std::vector<Message> messages = {
       {"system", kSystemPrompt}, {"user", "How do I reset my hub?"}, {"context", "(no results)"}};
   // The greedy reply with the logprob of each sampled token...
-  SamplingOptions so;
+  GenerationOptions so;
   so.temperature = 0;
   so.max_tokens = 120;
   so.logprobs = true;

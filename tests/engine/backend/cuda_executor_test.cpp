@@ -19,10 +19,11 @@
 #include <memory>
 #include <random>
 
+#include "engine/api/engine.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
 #include "engine/backend/cuda/cuda_executor.h"
-#include "engine/api/engine.h"
+#include "engine/engine_internal.h"
 #include "engine/model/quant/quant.h"
 #include "tests/engine/backend/reference_suite.h"
 
@@ -105,14 +106,13 @@ void check_reference(const ReferenceVariant& v) {
 
   // The engine on the GPU: chunked prefill, paged KV, then a request served from the cache.
   EngineOptions o;
-  o.model = model;
   o.backend = Backend::kCuda;
   o.page_size = 16;
   o.prefill_chunk = 256;
   o.num_pages = 256;
-  auto engine = Engine::open(o);
+  auto engine = internal::open_engine(o, {.model = model});
   REQUIRE_MESSAGE(engine.ok(), engine.status().to_string());
-  SamplingOptions greedy;
+  GenerationOptions greedy;
   greedy.max_tokens = static_cast<int32_t>(v.greedy.size());
   greedy.temperature = 0;
   greedy.ignore_eos = true;

@@ -18,9 +18,10 @@
 #include <fstream>
 #include <memory>
 
+#include "engine/api/engine.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cpu/greedy.h"
-#include "engine/api/engine.h"
+#include "engine/engine_internal.h"
 #include "engine/model/gguf_convert.h"
 #include "tests/engine/backend/reference_suite.h"
 
@@ -132,15 +133,14 @@ void check_variant(const ReferenceVariant& v) {
   // 2. The engine: chunked prefill, paged KV, then requests served from the radix cache.
   {
     EngineOptions o;
-    o.model = model;
     o.threads = 2;
     o.page_size = 16;
     o.prefill_chunk = 256;
     o.max_batch_tokens = 512;
     o.num_pages = static_cast<int32_t>((engine_len + 64) / 16 * 2);
-    auto engine = Engine::open(o);
+    auto engine = internal::open_engine(o, {.model = model});
     REQUIRE_MESSAGE(engine.ok(), engine.status().to_string());
-    SamplingOptions all;
+    GenerationOptions all;
     all.max_tokens = 1;
     all.temperature = 0;
     all.ignore_eos = true;
@@ -162,7 +162,7 @@ void check_variant(const ReferenceVariant& v) {
     }
 
     // Greedy after the first greedy_prefix tokens: its prefix is cached by the request above.
-    SamplingOptions greedy;
+    GenerationOptions greedy;
     greedy.max_tokens = static_cast<int32_t>(v.greedy.size());
     greedy.temperature = 0;
     greedy.ignore_eos = true;
@@ -181,7 +181,7 @@ void check_variant(const ReferenceVariant& v) {
     CHECK(fig.greedy_same == checked);
 
     // A one-token prompt: its only row is row 0.
-    SamplingOptions one = greedy;
+    GenerationOptions one = greedy;
     one.max_tokens = 1;
     auto single = (*engine)->generate({s.prompt[0]}, one);
     REQUIRE(single.ok());

@@ -30,6 +30,7 @@
 #include "engine/api/engine.h"
 #include "engine/constrain/json_schema.h"
 #include "engine/constrain/utf8.h"
+#include "engine/engine_internal.h"
 #include "engine/tokenizer/hf_tokenizer_json.h"
 #include "test_support.h"
 
@@ -159,12 +160,10 @@ struct Job {
 
 void run_soundness(const ModelUnderTest& m) {
   EngineOptions o;
-  o.model = m.model;
-  o.tokenizer = m.tokenizer;
   o.threads = 2;
   o.max_running = 64;
   o.kv_memory_bytes = int64_t{384} << 20;
-  auto opened = Engine::open(o);
+  auto opened = internal::open_engine(o, {.model = m.model, .tokenizer = m.tokenizer});
   REQUIRE_MESSAGE(opened.ok(), opened.status().to_string());
   Engine& engine = **opened;
 
@@ -177,7 +176,7 @@ void run_soundness(const ModelUnderTest& m) {
     REQUIRE(regex.ok());
     // The stride thins out the DFA schemas only: every recursive one runs.
     if (i % static_cast<size_t>(stride()) != 0 && !regex->is_grammar()) continue;
-    auto c = engine.compile_json_schema(text);
+    auto c = internal::compile_json_schema(engine, text);
     REQUIRE_MESSAGE(c.ok(), files[i] << ": " << c.status().to_string());
     REQUIRE((*c)->is_grammar() == regex->is_grammar());
     // A grammar has no RE2 counterpart: its outputs are checked by jsonschema only.
@@ -188,7 +187,7 @@ void run_soundness(const ModelUnderTest& m) {
     }
   }
   for (const std::string& r : regexes()) {
-    auto c = engine.compile_regex(r);
+    auto c = internal::compile_regex(engine, r);
     REQUIRE_MESSAGE(c.ok(), r << ": " << c.status().to_string());
     for (bool jump : {true, false}) jobs.push_back({"", r, *c, jump});
   }
@@ -207,7 +206,7 @@ void run_soundness(const ModelUnderTest& m) {
     const size_t dive = job.dive ? 40 + rng() % 120 : 0;
     s.logits_processor =
         std::make_shared<SteerToEnd>(job.constraint, dive, dive + 4 + rng() % 60, rng());
-    auto id = engine.submit(prompt, s);
+    auto id = internal::submit(engine, prompt, s);
     REQUIRE_MESSAGE(id.ok(), id.status().to_string());
     job.id = *id;
   }
@@ -229,7 +228,7 @@ void run_soundness(const ModelUnderTest& m) {
     CAPTURE(shown_regex);
     CAPTURE(shown_text);
     REQUIRE_MESSAGE(r->finish == FinishReason::kStopToken, finish_reason_name(r->finish)
-                                                               << " " << r->error);
+                                                               << " " << r->error.to_string());
     std::vector<uint32_t> cps;
     CHECK(sc::decode_utf8(r->text, &cps));
     auto& re = re2s[job.regex];

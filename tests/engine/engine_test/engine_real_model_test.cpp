@@ -11,6 +11,7 @@
 
 #include "engine/api/engine.h"
 #include "engine/backend/cpu/cpu_executor.h"
+#include "engine/engine_internal.h"
 #include "engine/sample/sampler.h"
 
 namespace stemma {
@@ -60,7 +61,7 @@ void check_model(const std::string& name, bool cache, int32_t num_pages) {
     for (size_t j = 0; j + 4 <= r.greedy.size(); j += 5) {
       auto prompt = r.prompt;
       prompt.insert(prompt.end(), r.greedy.begin(), r.greedy.begin() + static_cast<ptrdiff_t>(j));
-      SamplingOptions s;
+      GenerationOptions s;
       s.temperature = 0.0f;
       s.ignore_eos = true;
       s.max_tokens = static_cast<int32_t>(std::min<size_t>(8, r.greedy.size() - j));
@@ -132,12 +133,11 @@ TEST_CASE("Engine prompt logprobs equal the model run one token at a time, cache
     REQUIRE(loaded.ok());
     auto model = std::make_shared<const LoadedModel>(std::move(*loaded));
     EngineOptions o;
-    o.model = model;
     o.threads = 1;
     o.page_size = 4;
     o.num_pages = 64;
     o.prefill_chunk = 8;  // the needed rows span several chunks
-    auto engine = Engine::open(o);
+    auto engine = internal::open_engine(o, {.model = model});
     REQUIRE(engine.ok());
     auto refs = read_reference(dir);
     REQUIRE(!refs.empty());
@@ -145,13 +145,13 @@ TEST_CASE("Engine prompt logprobs equal the model run one token at a time, cache
     context.insert(context.end(), refs[0].greedy.begin(), refs[0].greedy.end());
     // Warm the cache with the whole context, then ask for logprobs of its tail: the tail must be
     // computed again (not served from the cache), the head may come from the cache.
-    SamplingOptions warm;
+    GenerationOptions warm;
     warm.max_tokens = 1;
     warm.temperature = 0.0f;
     REQUIRE((*engine)->generate(context, warm).ok());
     for (size_t from : {size_t{1}, context.size() / 2, context.size() - 1}) {
       CAPTURE(from);
-      SamplingOptions s = warm;
+      GenerationOptions s = warm;
       s.prompt_logprobs_from = static_cast<int32_t>(from);
       auto out = (*engine)->generate(context, s);
       REQUIRE(out.ok());

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/engine_internal.h"
 #include "engine/sample/sampler.h"
 #include "mock_executor.h"
 
@@ -20,17 +21,17 @@ constexpr int64_t kVocab = 97;
 
 std::unique_ptr<Engine> open_mock(int32_t page_size, int32_t num_pages, bool cache = true) {
   EngineOptions o;
-  o.executor = std::make_shared<MockExecutor>(kVocab, page_size, num_pages);
   o.radix_cache = cache;
   o.prefill_chunk = 16;
   o.max_batch_tokens = 64;
-  auto e = Engine::open(o);
+  auto e = internal::open_engine(
+      o, {.executor = std::make_shared<MockExecutor>(kVocab, page_size, num_pages)});
   REQUIRE(e.ok());
   return std::move(e).value();
 }
 
-SamplingOptions greedy(int32_t max_tokens) {
-  SamplingOptions s;
+GenerationOptions greedy(int32_t max_tokens) {
+  GenerationOptions s;
   s.temperature = 0.0f;
   s.max_tokens = max_tokens;
   return s;
@@ -41,9 +42,9 @@ TEST_CASE("Engine::open needs a model") {
   REQUIRE_FALSE(e.ok());
   CHECK(e.status().code() == StatusCode::kInvalidArgument);
   EngineOptions bad;
-  bad.executor = std::make_shared<MockExecutor>(kVocab, 4, 8);
   bad.page_size = 0;
-  CHECK_FALSE(Engine::open(bad).ok());
+  CHECK_FALSE(
+      internal::open_engine(bad, {.executor = std::make_shared<MockExecutor>(kVocab, 4, 8)}).ok());
 }
 
 TEST_CASE("Engine generates the reference tokens and streams them") {
@@ -80,7 +81,7 @@ TEST_CASE("Engine refuses bad requests at submit") {
 
 TEST_CASE("Engine logprobs come with the tokens") {
   auto engine = open_mock(4, 64);
-  SamplingOptions o = greedy(4);
+  GenerationOptions o = greedy(4);
   o.logprobs = true;
   auto out = engine->generate({1, 2, 3}, o);
   REQUIRE(out.ok());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/api/engine.h"
+#include "engine/engine_internal.h"
 #include "mock_executor.h"
 #include "tests/engine/sample/tiny_tokenizer.h"
 
@@ -25,10 +26,11 @@ std::unique_ptr<Engine> open_text_engine(bool with_tokenizer = true, int32_t num
   auto exec = std::make_shared<MockExecutor>(tiny()->vocab_size(), 4, num_pages);
   exec->mutable_config().eos_token_ids = {tiny()->eos_id()};
   EngineOptions o;
-  o.executor = exec;
-  if (with_tokenizer) o.tokenizer = tiny();
   o.prefill_chunk = 16;
-  auto e = Engine::open(o);
+  EngineParts parts;
+  parts.executor = exec;
+  if (with_tokenizer) parts.tokenizer = tiny();
+  auto e = internal::open_engine(o, parts);
   REQUIRE(e.ok());
   return std::move(e).value();
 }
@@ -47,11 +49,11 @@ std::vector<int32_t> prompt_of(const std::string& text) {
 
 TEST_CASE("Engine text: output text is the decode of the tokens, streamed in pieces") {
   auto engine = open_text_engine();
-  REQUIRE(engine->tokenizer() != nullptr);
+  REQUIRE(engine->text() != nullptr);
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     std::string streamed;
-    auto id = engine->submit(prompt_of("hello"), sampled(24, seed),
-                             [&](const StreamEvent& e) { streamed += std::string(e.text); });
+    auto id = internal::submit(*engine, prompt_of("hello"), sampled(24, seed),
+                               [&](const StreamEvent& e) { streamed += std::string(e.text); });
     REQUIRE(id.ok());
     auto out = engine->wait(*id);
     REQUIRE(out.ok());
@@ -66,7 +68,7 @@ TEST_CASE("Engine stop strings: finish kStopString, text cut before it, tokens a
   auto engine = open_text_engine();
   int stopped = 0;
   for (uint64_t seed = 1; seed <= 30; ++seed) {
-    auto ref = engine->generate(prompt_of("go"), sampled(40, seed));
+    auto ref = internal::generate(*engine, prompt_of("go"), sampled(40, seed));
     REQUIRE(ref.ok());
     if (ref->text.size() < 8) continue;
     // A stop string taken from the middle of the reference text (bytes 4..7).
@@ -75,8 +77,8 @@ TEST_CASE("Engine stop strings: finish kStopString, text cut before it, tokens a
     SamplingOptions s = sampled(40, seed);
     s.stop_strings = {stop};
     std::string streamed;
-    auto id = engine->submit(prompt_of("go"), s,
-                             [&](const StreamEvent& e) { streamed += std::string(e.text); });
+    auto id = internal::submit(*engine, prompt_of("go"), s,
+                               [&](const StreamEvent& e) { streamed += std::string(e.text); });
     REQUIRE(id.ok());
     auto out = engine->wait(*id);
     REQUIRE(out.ok());
@@ -92,13 +94,13 @@ TEST_CASE("Engine stop strings: finish kStopString, text cut before it, tokens a
 
 TEST_CASE("Engine stop strings and constraints need a tokenizer") {
   auto engine = open_text_engine(false);
-  CHECK(engine->tokenizer() == nullptr);
+  CHECK(engine->text() == nullptr);
   SamplingOptions s = sampled(4, 1);
   s.stop_strings = {"x"};
-  auto id = engine->submit({1, 2, 3}, s);
+  auto id = internal::submit(*engine, {1, 2, 3}, s);
   REQUIRE_FALSE(id.ok());
   CHECK(id.status().code() == StatusCode::kFailedPrecondition);
-  auto c = engine->compile_regex("a+");
+  auto c = internal::compile_regex(*engine, "a+");
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().code() == StatusCode::kFailedPrecondition);
 }
@@ -114,9 +116,9 @@ TEST_CASE(
       R"(true|false|maybe)",
   };
   for (const std::string& pattern : patterns) {
-    auto c = engine->compile_regex(pattern);
+    auto c = internal::compile_regex(*engine, pattern);
     REQUIRE(c.ok());
-    auto again = engine->compile_regex(pattern);
+    auto again = internal::compile_regex(*engine, pattern);
     REQUIRE(again.ok());
     CHECK(c->get() == again->get());
     RE2 re(pattern);
@@ -126,7 +128,7 @@ TEST_CASE(
         SamplingOptions s = sampled(64, seed);
         s.constraint = *c;
         s.jump_forward = jump;
-        auto out = engine->generate(prompt_of("json:"), s);
+        auto out = internal::generate(*engine, prompt_of("json:"), s);
         REQUIRE(out.ok());
         CAPTURE(pattern);
         CAPTURE(out->text);
@@ -141,12 +143,12 @@ TEST_CASE(
 
 TEST_CASE("Engine compile errors name the problem") {
   auto engine = open_text_engine();
-  auto bad = engine->compile_regex("(ab");
+  auto bad = internal::compile_regex(*engine, "(ab");
   CHECK_FALSE(bad.ok());
-  auto schema = engine->compile_json_schema(R"({"type":"integer","multipleOf":3})");
+  auto schema = internal::compile_json_schema(*engine, R"({"type":"integer","multipleOf":3})");
   REQUIRE_FALSE(schema.ok());
   CHECK(schema.status().message().find("multipleOf") != std::string::npos);
-  auto none = engine->compile_choices({});
+  auto none = internal::compile_choices(*engine, {});
   CHECK_FALSE(none.ok());
 }
 

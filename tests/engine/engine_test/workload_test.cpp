@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "bench/workloads/workload_runner.h"
+#include "engine/engine_internal.h"
 #include "mock_executor.h"
 
 namespace stemma::bench {
@@ -10,9 +11,9 @@ namespace {
 
 std::unique_ptr<Engine> open_mock(bool cache, int32_t num_pages) {
   EngineOptions o;
-  o.executor = std::make_shared<stemma::testing::MockExecutor>(1000, 16, num_pages);
   o.radix_cache = cache;
-  auto e = Engine::open(o);
+  auto e = internal::open_engine(
+      o, {.executor = std::make_shared<stemma::testing::MockExecutor>(1000, 16, num_pages)});
   REQUIRE(e.ok());
   return std::move(e).value();
 }

@@ -147,6 +147,7 @@ TEST_CASE("seeded sampling follows the filtered distribution") {
   auto logits = random_logits(12, 3);
   SamplingOptions opt;
   opt.seed = 42;
+  opt.temperature = 1.0f;  // the default is greedy
   SUBCASE("plain temperature") {
     opt.temperature = 1.0f;
   }
@@ -196,6 +197,7 @@ TEST_CASE("the same seed gives the same tokens; another seed differs") {
   auto logits = random_logits(64, 11);
   auto draw = [&](uint64_t seed) {
     SamplingOptions opt;
+    opt.temperature = 1.0f;  // a draw (the default is greedy)
     opt.seed = seed;
     Sampler sampler(opt, 64);
     std::vector<int32_t> out;

@@ -39,7 +39,7 @@ std::map<RequestId, Outcome> drain(Scheduler& s, int max_steps = 100000) {
       o.tokens.insert(o.tokens.end(), e.tokens.begin(), e.tokens.end());
       if (e.finish != FinishReason::kNone) {
         o.finish = e.finish;
-        o.error = e.error;
+        o.error = e.error.message();
       }
     }
   }

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   if (!session.ok()) return fail("session", session.status());
   nlohmann::json out;
   out["history"] = nlohmann::json::parse((*session)->history_json());
-  program::GenOptions g;
+  GenerationOptions g;
   g.max_tokens = 120;
   program::TextCallback stream;
   if (cmd == "hang") {

@@ -75,8 +75,8 @@ sdktest::TestEngine faq_engine() {
   return std::move(t).value();
 }
 
-program::GenOptions gen120() {
-  program::GenOptions g;
+GenerationOptions gen120() {
+  GenerationOptions g;
   g.max_tokens = 120;
   return g;
 }

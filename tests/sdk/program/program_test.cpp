@@ -35,8 +35,8 @@ std::vector<nlohmann::json> eval_prompts(size_t n) {
   return all;
 }
 
-GenOptions greedy(int32_t max_tokens) {
-  GenOptions g;
+GenerationOptions greedy(int32_t max_tokens) {
+  GenerationOptions g;
   g.max_tokens = max_tokens;
   g.temperature = 0;
   return g;
@@ -66,7 +66,7 @@ TEST_CASE("gen equals the engine's own generation and the next gen's prompt exte
   TestEngine t = faq_engine();
   for (const auto& item : eval_prompts(3)) {
     const std::string prompt = item["prompt"].get<std::string>();
-    SamplingOptions so;
+    GenerationOptions so;
     so.max_tokens = 200;
     so.temperature = 0;
     auto ref = t.engine->generate(t.runtime->encode_start(prompt), so);
@@ -193,7 +193,7 @@ TEST_CASE("fork(8) computes the shared prefix once (engine statistics)") {
   // forks also share the start of their own message ("<|im_start|>user\nQuestion "), which
   // an ideal cache computes once too; a fork that starts it while another is computing it may
   // compute those few tokens again (less than a page each).
-  const int64_t page = on.engine->kv_shape().page_size;
+  const int64_t page = internal::kv_shape(*on.engine).page_size;
   CHECK(a.prefill + a.cached == a.prompt_tokens);
   CHECK(a.prefill >= a.best_prefill);
   CHECK(a.prefill <= a.best_prefill + 8 * page);
@@ -232,7 +232,7 @@ TEST_CASE("select picks the highest total log-probability; scores match forced d
           }
           return OkStatus();
         });
-    auto out = t.engine->generate(t.runtime->encode_start(prompt), so);
+    auto out = internal::generate(*t.engine, t.runtime->encode_start(prompt), so);
     REQUIRE(out.ok());
     REQUIRE(out->tokens == ids);
     double total = 0;
@@ -255,17 +255,17 @@ TEST_CASE("regex and JSON-schema gens always match; stop strings cut text and to
   REQUIRE(s->append(prompt).ok());
   auto fork = s->fork(3);
   REQUIRE(fork.ok());
-  GenOptions re = greedy(40);
+  GenerationOptions re = greedy(40);
   re.regex = "Order LM-[0-9]{6} is (shipped|late)\\.";
   REQUIRE((*fork)[0]->gen("re", re).ok());
-  GenOptions js = greedy(120);
+  GenerationOptions js = greedy(120);
   js.json_schema =
       R"({"type": "object", "properties": {"answer": {"type": "string", "maxLength": 40},
                       "escalate": {"type": "boolean"}}, "required": ["answer", "escalate"]})";
   js.json_whitespace = 1;
   REQUIRE((*fork)[1]->gen("js", js).ok());
-  GenOptions st = greedy(60);
-  st.stop = {"\", \""};
+  GenerationOptions st = greedy(60);
+  st.stop_strings = {"\", \""};
   REQUIRE((*fork)[2]->gen("st", st).ok());
   REQUIRE((*fork)[2]->append("|after").ok());
   REQUIRE(join(*fork).ok());
@@ -354,12 +354,12 @@ TEST_CASE("misuse is refused at once; run-time errors wait for wait()") {
   CHECK(s->select("x", {}).code() == StatusCode::kInvalidArgument);
   CHECK(s->select("x", {"a", ""}).code() == StatusCode::kInvalidArgument);
   CHECK(s->message("", "x").code() == StatusCode::kInvalidArgument);
-  GenOptions bad = greedy(8);
+  GenerationOptions bad = greedy(8);
   bad.max_tokens = 0;
   CHECK(s->gen("x", bad).code() == StatusCode::kInvalidArgument);
   CHECK(s->get("nothing").status().code() == StatusCode::kNotFound);
 
-  GenOptions re = greedy(8);
+  GenerationOptions re = greedy(8);
   re.regex = "(unclosed";
   REQUIRE(s->gen("x", re).ok());
   REQUIRE(s->append("skipped").ok());

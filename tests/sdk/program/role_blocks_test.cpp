@@ -10,10 +10,25 @@
 #include <map>
 #include <sstream>
 
+#include "engine/tokenizer/chat_template/chat_template.h"
+
 namespace stemma::program {
 namespace {
 
 using ojson = nlohmann::ordered_json;
+
+// What the Runtime hands RoleBlocks: the template rendered with these BOS/EOS texts.
+ChatRenderer renderer(ChatTemplate t, std::string bos, std::string eos) {
+  return [t = std::move(t), bos = std::move(bos), eos = std::move(eos)](
+             const ojson& messages, bool add_generation_prompt) {
+    ChatTemplateInputs in;
+    in.messages = messages;
+    in.add_generation_prompt = add_generation_prompt;
+    in.bos_token = bos;
+    in.eos_token = eos;
+    return t.render(in);
+  };
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -82,7 +97,7 @@ TEST_CASE("role blocks compose to exactly what each splittable fixture template 
   for (const FixtureTemplate& f : fixture_templates(dir)) {
     auto t = ChatTemplate::parse(slurp(dir + f.name));
     REQUIRE_MESSAGE(t.ok(), f.name);
-    RoleBlocks blocks(*t, f.bos, f.eos);
+    RoleBlocks blocks(renderer(*t, f.bos, f.eos), f.bos);
     auto sys = blocks.block("system");
     auto user = blocks.block("user");
     auto asst = blocks.block("assistant");
@@ -167,7 +182,7 @@ TEST_CASE("role blocks compose to exactly what each splittable fixture template 
 TEST_CASE("ChatML blocks and the generation block") {
   auto t = ChatTemplate::builtin("chatml");
   REQUIRE(t.ok());
-  RoleBlocks blocks(*t, "<s>", "<|im_end|>");
+  RoleBlocks blocks(renderer(*t, "<s>", "<|im_end|>"), "<s>");
   auto tool = blocks.block("tool");
   REQUIRE(tool.ok());
   CHECK(tool->prefix == "<|im_start|>tool\n");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/api/engine.h"
+#include "engine/engine_internal.h"
 #include "engine/model/model_loader.h"
 #include "sdk/program/runtime.h"
 
@@ -51,12 +52,14 @@ inline Result<TestEngine> open_test_engine(const TestEngineOptions& o = {}) {
     loaded = std::move(dummy);
   }
   EngineOptions eo;
-  eo.model = std::make_shared<const LoadedModel>(std::move(loaded));
   eo.threads = o.threads;
   eo.kv_memory_bytes = o.kv_memory_bytes;
   eo.radix_cache = o.radix_cache;
   TestEngine t;
-  STEMMA_ASSIGN_OR_RETURN(t.engine, Engine::open(std::move(eo)));
+  STEMMA_ASSIGN_OR_RETURN(
+      t.engine,
+      internal::open_engine(std::move(eo),
+                            {.model = std::make_shared<const LoadedModel>(std::move(loaded))}));
   STEMMA_ASSIGN_OR_RETURN(t.runtime, program::Runtime::create(*t.engine));
   return t;
 }
