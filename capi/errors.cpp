@@ -5,7 +5,7 @@
 
 #include "capi/capi_errors.h"
 #include "capi/utf8_check.h"
-#include "engine/common/utf8_repair.h"
+#include "engine/api/utf8_repair.h"
 
 namespace stemma::capi {
 namespace {

@@ -1,6 +1,6 @@
 #include "capi/utf8_check.h"
 
-#include "engine/common/utf8_repair.h"
+#include "engine/api/utf8_repair.h"
 
 namespace stemma::capi {
 

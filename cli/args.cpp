@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/json_text.h"
-#include "engine/common/utf8_repair.h"
+#include "engine/api/utf8_repair.h"
 
 namespace stemma::cli {
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "cli/args.h"
-#include "engine/common/utf8_repair.h"
+#include "engine/api/utf8_repair.h"
 
 namespace stemma {
 const char* engine_version();

@@ -33,11 +33,18 @@ if(STEMMA_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# stemma_add_library(name SOURCES ... [DEPS ...]): a static library of ours with warnings on and
-# the repository root as its include root (headers are included as "engine/kv/page_pool.h").
+# stemma_add_library(name SOURCES ... [DEPS ...]): a static library of ours with warnings on.
+# Headers are included from the repository root ("engine/kv/page_pool.h"): a library of engine/
+# sees the whole tree; any other (the SDK, the demos) sees it through STEMMA_API_INCLUDE_DIR,
+# where engine/ has only its public api/ folder (cmake/StemmaApiWall.cmake).
 function(stemma_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  string(FIND "${CMAKE_CURRENT_SOURCE_DIR}/" "${PROJECT_SOURCE_DIR}/engine/" in_engine)
+  if(in_engine EQUAL 0)
+    target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  else()
+    target_include_directories(${name} PUBLIC ${STEMMA_API_INCLUDE_DIR})
+  endif()
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE stemma_warnings ${ARG_PRIVATE_DEPS})
 endfunction()

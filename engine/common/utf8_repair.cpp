@@ -1,4 +1,4 @@
-#include "engine/common/utf8_repair.h"
+#include "engine/api/utf8_repair.h"
 
 #include <cstdint>
 

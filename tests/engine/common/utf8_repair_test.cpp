@@ -1,5 +1,5 @@
 // repair_utf8: what leaves the library is UTF-8 even when the bytes it quotes are not.
-#include "engine/common/utf8_repair.h"
+#include "engine/api/utf8_repair.h"
 
 #include <doctest/doctest.h>
 
