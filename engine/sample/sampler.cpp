@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <string>
-#include <unordered_set>
 
 namespace stemma {
 namespace sampling {
@@ -188,32 +187,26 @@ int32_t sample_from(std::span<const float> logits, float temperature, int32_t to
 }  // namespace sampling
 
 Sampler::Sampler(SamplingOptions options, int64_t vocab_size)
-    : options_(std::move(options)), vocab_size_(vocab_size), rng_(options_.seed) {}
+    : options_(std::move(options)), vocab_size_(vocab_size), rng_(options_.seed) {
+  const SamplingOptions& o = options_;
+  if (!o.logit_bias.empty()) stages_.push_back(std::make_unique<LogitBiasStage>(o.logit_bias));
+  if (o.repetition_penalty != 1.0f || o.frequency_penalty != 0.0f || o.presence_penalty != 0.0f) {
+    stages_.push_back(std::make_unique<PenaltiesStage>(o.repetition_penalty, o.frequency_penalty,
+                                                       o.presence_penalty));
+  }
+  if (o.logits_processor) stages_.push_back(std::make_unique<HookStage>(o.logits_processor));
+  stages_.push_back(std::make_unique<ConstraintMaskStage>());
+}
+
+std::vector<std::string> Sampler::stage_names() const {
+  std::vector<std::string> names;
+  for (const auto& s : stages_) names.emplace_back(s->name());
+  return names;
+}
 
 double Sampler::uniform() {
   // 53 random bits -> [0, 1); std::uniform_real_distribution is not the same on every library.
   return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
-}
-
-void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
-                              std::span<const int32_t> generated) {
-  for (; counted_ < generated.size(); ++counted_) ++counts_[generated[counted_]];
-  if (options_.repetition_penalty != 1.0f) {
-    std::unordered_set<int32_t> seen(prompt.begin(), prompt.end());
-    for (const auto& [token, count] : counts_) seen.insert(token);
-    for (int32_t token : seen) {
-      if (token < 0 || static_cast<size_t>(token) >= logits.size()) continue;
-      float& v = logits[token];
-      v = v > 0.0f ? v / options_.repetition_penalty : v * options_.repetition_penalty;
-    }
-  }
-  if (options_.frequency_penalty != 0.0f || options_.presence_penalty != 0.0f) {
-    for (const auto& [token, count] : counts_) {
-      if (token < 0 || static_cast<size_t>(token) >= logits.size()) continue;
-      logits[token] -=
-          options_.frequency_penalty * static_cast<float>(count) + options_.presence_penalty;
-    }
-  }
 }
 
 Result<SampledToken> Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt,
@@ -226,15 +219,8 @@ Result<SampledToken> Sampler::sample(std::span<float> logits, std::span<const in
   SampledToken out;
   std::vector<float> raw;
   if (options_.logprobs) raw.assign(logits.begin(), logits.end());
-  for (const auto& [token, bias] : options_.logit_bias) {
-    if (token >= 0 && static_cast<size_t>(token) < logits.size()) logits[token] += bias;
-  }
-  apply_penalties(logits, prompt, generated);
-  if (options_.logits_processor) {
-    STEMMA_RETURN_IF_ERROR(
-        options_.logits_processor->process(generated, logits).with_context("logits processor"));
-  }
-  if (mask != nullptr) mask->apply_to_logits(logits.data(), static_cast<int32_t>(logits.size()));
+  const StageInput in{prompt, generated, mask};
+  for (const auto& stage : stages_) STEMMA_RETURN_IF_ERROR(stage->apply(in, logits));
   if (options_.temperature <= 0.0f) {
     out.token = sampling::argmax(logits);
   } else {

@@ -1,19 +1,22 @@
-// Chooses one request's next token from its logits row: logit bias -> penalties -> logits
-// processor -> grammar mask (the constraint's allowed tokens) -> greedy, or temperature -> top-k ->
-// top-p -> min-p -> a draw from the request's own seeded RNG. Each request owns one Sampler, so its
-// draws do not depend on what else is in the batch (reproducible by seed), and preemption/recompute
-// does not disturb them.
+// Chooses one request's next token from its logits row: a chain of logits stages
+// (logits_stages.h: logit bias -> penalties -> hook -> constraint mask, the ones its options call
+// for), then the pick: greedy, or temperature -> top-k -> top-p -> min-p -> a draw from the
+// request's own seeded RNG. The first stages of the token pipeline (token_pipeline.h). Each
+// request owns one Sampler, so its draws do not depend on what else is in the batch
+// (reproducible by seed), and preemption/recompute does not disturb them.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <span>
-#include <unordered_map>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/api/status.h"
 #include "engine/constrain/token_mask.h"
+#include "engine/sample/logits_stages.h"
 #include "engine/sample/sampling_options.h"
 
 namespace stemma {
@@ -52,28 +55,27 @@ int32_t sample_from(std::span<const float> logits, float temperature, int32_t to
 
 class Sampler {
  public:
+  // Builds the chain the options call for.
   Sampler(SamplingOptions options, int64_t vocab_size);
 
   // Chooses the next token. `logits` is a scratch copy of the request's row (it is modified);
-  // `prompt` and `generated` feed the penalties and the logits processor. `mask` (optional): only
-  // its tokens may be chosen (a constrained request's allowed tokens in its current state).
+  // `prompt` and `generated` feed the penalties and the hook. `mask` (optional): only its tokens
+  // may be chosen (a constrained request's allowed tokens in its current state).
   Result<SampledToken> sample(std::span<float> logits, std::span<const int32_t> prompt,
                               std::span<const int32_t> generated,
                               const constrain::TokenMask* mask = nullptr);
 
   const SamplingOptions& options() const { return options_; }
+  // The chain's logits stages, in order ("logit_bias", "penalties", "hook", "constraint_mask").
+  std::vector<std::string> stage_names() const;
 
  private:
-  void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
-                       std::span<const int32_t> generated);
   double uniform();
 
   SamplingOptions options_;
   int64_t vocab_size_;
   std::mt19937_64 rng_;
-  // Generated-token counts, kept incrementally (generated only ever grows by the sampled token).
-  std::unordered_map<int32_t, int32_t> counts_;
-  size_t counted_ = 0;
+  std::vector<std::unique_ptr<LogitsStage>> stages_;
 };
 
 }  // namespace stemma

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "engine/attn/shared_pages.h"
-#include "engine/constrain/jump_forward.h"
 #include "engine/sample/sampler.h"
 
 namespace stemma::sched {
@@ -29,19 +28,13 @@ Scheduler::Scheduler(ModelExecutor& executor, SchedulerOptions options)
       options_(options),
       page_size_(static_cast<int32_t>(std::max<int64_t>(1, executor.kv_shape().page_size))),
       vocab_size_(executor.config().vocab_size),
-      pool_(static_cast<int32_t>(executor.kv_shape().num_pages)) {
+      pool_(static_cast<int32_t>(executor.kv_shape().num_pages)),
+      pipeline_(options.tokenizer, executor.config().eos_token_ids) {
   options_.max_batch_tokens = std::max(1, options_.max_batch_tokens);
   options_.prefill_chunk = std::max(1, options_.prefill_chunk);
   options_.max_running = std::max(1, options_.max_running);
   options_.order_window = std::max(1, options_.order_window);
   if (options_.radix_cache) tree_ = std::make_unique<kv::RadixTree>(pool_, page_size_);
-  const Tokenizer* tok = options_.tokenizer;
-  if (tok != nullptr && !tok->byte_level() && tok->spec().add_space_prefix) {
-    TokenizerSpec spec = tok->spec();
-    spec.add_space_prefix = false;
-    auto fragments = Tokenizer::create(std::move(spec));
-    if (fragments.ok()) fragment_tokenizer_ = std::move(fragments).value();
-  }
 }
 
 Scheduler::~Scheduler() {
@@ -81,29 +74,10 @@ Status Scheduler::add(RequestId id, std::vector<int32_t> prompt, SamplingOptions
   if (requests_.count(id) != 0) {
     return InvalidArgument("request id " + std::to_string(id) + " is already in use");
   }
-  std::vector<int32_t> stop_ids = options.stop_token_ids;
-  if (!options.ignore_eos) {
-    const auto& eos = executor_.config().eos_token_ids;
-    stop_ids.insert(stop_ids.end(), eos.begin(), eos.end());
-  }
-  std::sort(stop_ids.begin(), stop_ids.end());
-  stop_ids.erase(std::unique(stop_ids.begin(), stop_ids.end()), stop_ids.end());
   auto r = std::make_unique<Request>(id, std::move(prompt), std::move(options), vocab_size_);
-  r->stop_ids = std::move(stop_ids);
-  const SamplingOptions& o = r->sampler.options();
-  if (options_.tokenizer != nullptr) {
-    r->text = std::make_unique<TextStream>(*options_.tokenizer, o.stop_strings);
-  }
-  if (o.constraint) {
-    r->constraint.emplace(o.constraint);
-    // The forced start goes in with the prompt (it is computed with the prompt's last chunk).
-    jump_forward(*r, 0);
-    if (r->constraint->is_finished()) {
-      r->pending_finish = FinishReason::kStopToken;
-    } else if (r->num_generated() >= static_cast<size_t>(o.max_tokens)) {
-      r->pending_finish = FinishReason::kLength;
-    }
-  }
+  const TokenOutcome started = pipeline_.start(*r);
+  stats_.jump_forward_tokens += started.jump_forward;
+  r->pending_finish = started.finish;
   r->arrival = next_arrival_++;
   r->queued_since = step_index_;
   queue_.push_back(r.get());
@@ -203,7 +177,7 @@ void Scheduler::finish(Request& r, FinishReason reason, Status error,
   StepEvent& ev = events.back();
   ev.finish = reason;
   ev.error = std::move(error);
-  if (r.text) ev.text += r.text->flush();
+  ev.text += pipeline_.flush(r);
   if (!r.prompt_logprobs_sent && !r.prompt_logprobs.empty()) {
     ev.prompt_logprobs = std::move(r.prompt_logprobs);
   }
@@ -212,100 +186,20 @@ void Scheduler::finish(Request& r, FinishReason reason, Status error,
   requests_.erase(r.id);  // destroys r
 }
 
-FinishReason Scheduler::check_stop(Request& r, bool sampled_constraint_eos) {
-  const SamplingOptions& o = r.sampler.options();
-  const int32_t token = r.tokens.back();
-  if (sampled_constraint_eos || std::binary_search(r.stop_ids.begin(), r.stop_ids.end(), token)) {
-    return FinishReason::kStopToken;
-  }
-  if (r.constraint && r.constraint->is_finished()) return FinishReason::kStopToken;
-  if (r.num_generated() >= static_cast<size_t>(o.max_tokens)) return FinishReason::kLength;
-  if (o.stop_checker && o.stop_checker->should_stop(r.generated())) {
-    return FinishReason::kStopString;
-  }
-  return FinishReason::kNone;
-}
-
 StepEvent Scheduler::make_event(Request& r) {
   StepEvent ev;
   ev.id = r.id;
-  std::span<const int32_t> fresh = r.generated().subspan(r.emitted);
-  ev.tokens.assign(fresh.begin(), fresh.end());
-  if (r.sampler.options().logprobs) {
-    ev.logprobs.assign(r.logprobs.begin() + static_cast<std::ptrdiff_t>(r.emitted),
-                       r.logprobs.end());
-  }
-  if (r.text) ev.text = r.text->push(fresh);
-  if (!r.prompt_logprobs_sent && next_prompt_row(r) < 0 &&
-      r.sampler.options().prompt_logprobs_from >= 1) {
+  pipeline_.emit(r, &ev.tokens, &ev.logprobs, &ev.text);  // detokenize
+  if (!r.prompt_logprobs_sent && next_prompt_row(r) < 0 && r.options().prompt_logprobs_from >= 1) {
     ev.prompt_logprobs = std::move(r.prompt_logprobs);
     r.prompt_logprobs.clear();
     r.prompt_logprobs_sent = true;
   }
-  r.emitted = r.num_generated();
   return ev;
 }
 
-Status Scheduler::sync_constraint(Request& r) {
-  if (!r.constraint || r.constraint->num_tokens() == r.num_generated()) return OkStatus();
-  // Out of step (cannot happen while generated tokens only grow): replay from the start.
-  r.constraint.emplace(r.sampler.options().constraint);
-  for (int32_t t : r.generated()) STEMMA_RETURN_IF_ERROR(r.constraint->accept_token(t));
-  return OkStatus();
-}
-
-bool Scheduler::jump_forward(Request& r, size_t max_rollback) {
-  const SamplingOptions& o = r.sampler.options();
-  if (!r.constraint || !o.jump_forward || options_.tokenizer == nullptr) return false;
-  constrain::ConstraintState& st = *r.constraint;
-  if (st.is_finished() || r.num_generated() >= static_cast<size_t>(o.max_tokens)) return false;
-  const std::string forced = st.jump_forward_bytes();
-  if (forced.empty()) return false;
-  const Tokenizer& tok = fragment_tokenizer_ ? *fragment_tokenizer_ : *options_.tokenizer;
-  constrain::TokenizerView view;
-  view.encode = [&tok](std::string_view text) {
-    return tok.encode(text, EncodeOptions{.add_special = false, .parse_special = false});
-  };
-  view.token_bytes = &st.constraint().index().vocab().tokens;
-  std::span<const int32_t> gen = r.generated();
-  // Re-tokenize with a little context before the boundary (the pre-tokenizer looks at it), but
-  // only tokens that are not computed yet may change; fall back to less context otherwise.
-  std::optional<constrain::JumpForwardPlan> plan;
-  for (size_t k = std::min(gen.size(), max_rollback + 2);; --k) {
-    auto p = constrain::plan_jump_forward(gen, forced, view, k);
-    if (p.ok() && p->rollback <= max_rollback) {
-      plan = std::move(*p);
-      break;
-    }
-    if (k == 0) break;
-  }
-  if (!plan || plan->append.empty()) return false;
-  const size_t keep = gen.size() - plan->rollback;
-  const size_t room = static_cast<size_t>(o.max_tokens) - keep;
-  const size_t n = std::min(plan->append.size(), room);
-  if (!st.rollback(plan->rollback).ok()) return false;
-  size_t accepted = 0;
-  while (accepted < n && st.accept_token(plan->append[accepted]).ok()) ++accepted;
-  if (accepted < n) {
-    // The tokenizer spelled the forced text with a token the automaton refuses (e.g. a special
-    // token): no jump this time; restore the state.
-    (void)st.rollback(accepted);
-    for (size_t i = keep; i < gen.size(); ++i) (void)st.accept_token(gen[i]);
-    return false;
-  }
-  r.tokens.resize(r.prompt_len + keep);
-  if (o.logprobs) r.logprobs.resize(keep);
-  r.tokens.insert(r.tokens.end(), plan->append.begin(),
-                  plan->append.begin() + static_cast<std::ptrdiff_t>(n));
-  if (o.logprobs) r.logprobs.resize(r.num_generated(), 0.0f);  // forced: p = 1 under the grammar
-  const int32_t net = static_cast<int32_t>(n) - static_cast<int32_t>(plan->rollback);
-  r.jump_forward_tokens += net;
-  stats_.jump_forward_tokens += net;
-  return true;
-}
-
 int64_t Scheduler::next_prompt_row(const Request& r) const {
-  const int64_t from = r.sampler.options().prompt_logprobs_from;
+  const int64_t from = r.options().prompt_logprobs_from;
   if (from < 1) return -1;
   const int64_t next = from + static_cast<int64_t>(r.prompt_logprobs.size());
   if (r.prompt_logprobs_sent || next >= static_cast<int64_t>(r.prompt_len)) return -1;
@@ -370,8 +264,7 @@ bool Scheduler::should_defer(const Request& r, int32_t cached) const {
   return false;
 }
 
-bool Scheduler::admit(Request& r, int32_t& budget,
-                      std::vector<std::pair<Request*, int32_t>>& plan) {
+bool Scheduler::admit(Request& r, int32_t& budget, Plan& plan) {
   const size_t limit = cache_limit(r);
   if (tree_) {
     auto m = tree_->match(std::span<const int32_t>(r.tokens.data(), limit));
@@ -433,6 +326,26 @@ bool Scheduler::admit(Request& r, int32_t& budget,
 
 void Scheduler::step(std::vector<StepEvent>& events) {
   ++step_index_;
+  finish_early(events);
+  Plan plan;
+  int32_t budget = options_.max_batch_tokens;
+  schedule_running(plan, budget, events);
+  admit_queued(plan, budget);
+  if (plan.empty()) return;
+  std::vector<SequenceStep> batch;
+  if (!run_forward(plan, batch, events)) return;
+  ++stats_.steps;
+  const size_t vocab = static_cast<size_t>(vocab_size_);
+  size_t row_base = 0;
+  for (size_t k = 0; k < plan.size(); ++k) {
+    const bool all_rows = batch[k].all_logits;
+    float* rows = logits_.data() + row_base * vocab;
+    row_base += all_rows ? static_cast<size_t>(plan[k].second) : 1;
+    advance(*plan[k].first, plan[k].second, all_rows, rows, events);
+  }
+}
+
+void Scheduler::finish_early(std::vector<StepEvent>& events) {
   std::vector<Request*> cancelled;
   for (auto& [id, r] : requests_) {
     if (r->cancel_requested) cancelled.push_back(r.get());
@@ -447,9 +360,9 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     }
   }
   for (Request* r : done) finish(*r, r->pending_finish, OkStatus(), events);
+}
 
-  std::vector<std::pair<Request*, int32_t>> plan;
-  int32_t budget = options_.max_batch_tokens;
+void Scheduler::schedule_running(Plan& plan, int32_t& budget, std::vector<StepEvent>& events) {
   for (size_t i = 0; i < running_.size() && budget > 0; ++i) {
     Request& r = *running_[i];
     const int32_t remaining = static_cast<int32_t>(r.tokens.size()) - r.num_computed;
@@ -471,28 +384,32 @@ void Scheduler::step(std::vector<StepEvent>& events) {
     plan.emplace_back(&r, n);
     budget -= n;
   }
+}
 
-  if (budget > 0 && !queue_.empty() &&
-      running_.size() < static_cast<size_t>(options_.max_running)) {
-    bool admitted_any = false;
-    for (Request* r : admission_order()) {
-      if (budget <= 0 || running_.size() >= static_cast<size_t>(options_.max_running)) break;
-      if (r->cancel_requested) continue;
-      if (tree_) {
-        const int32_t cached =
-            tree_->match_length(std::span<const int32_t>(r->tokens.data(), cache_limit(*r)));
-        if (should_defer(*r, cached)) continue;
-      }
-      if (!admit(*r, budget, plan)) break;
-      admitted_any = true;
-    }
-    if (admitted_any) {
-      std::erase_if(queue_, [](const Request* r) { return r->state == RequestState::kRunning; });
-    }
+void Scheduler::admit_queued(Plan& plan, int32_t& budget) {
+  if (budget <= 0 || queue_.empty() ||
+      running_.size() >= static_cast<size_t>(options_.max_running)) {
+    return;
   }
-  if (plan.empty()) return;
+  bool admitted_any = false;
+  for (Request* r : admission_order()) {
+    if (budget <= 0 || running_.size() >= static_cast<size_t>(options_.max_running)) break;
+    if (r->cancel_requested) continue;
+    if (tree_) {
+      const int32_t cached =
+          tree_->match_length(std::span<const int32_t>(r->tokens.data(), cache_limit(*r)));
+      if (should_defer(*r, cached)) continue;
+    }
+    if (!admit(*r, budget, plan)) break;
+    admitted_any = true;
+  }
+  if (admitted_any) {
+    std::erase_if(queue_, [](const Request* r) { return r->state == RequestState::kRunning; });
+  }
+}
 
-  std::vector<SequenceStep> batch;
+bool Scheduler::run_forward(const Plan& plan, std::vector<SequenceStep>& batch,
+                            std::vector<StepEvent>& events) {
   batch.reserve(plan.size());
   // Which cached segments the batch shares: requests that matched a prefix in the tree hold
   // that node's pages, so equal pages at equal positions are shared nodes (attn/shared_pages.h).
@@ -500,7 +417,7 @@ void Scheduler::step(std::vector<StepEvent>& events) {
   shared_input.reserve(plan.size());
   int32_t query_row = 0;
   size_t expected_rows = 0;
-  for (auto& [r, n] : plan) {
+  for (const auto& [r, n] : plan) {
     SequenceStep s;
     s.tokens = std::span<const int32_t>(r->tokens.data() + r->num_computed, static_cast<size_t>(n));
     s.past_len = r->num_computed;
@@ -521,79 +438,53 @@ void Scheduler::step(std::vector<StepEvent>& events) {
                       std::to_string(expected_rows) + " rows of " + std::to_string(vocab_size_));
   }
   if (!status.ok()) {
-    for (auto& [r, n] : plan) finish(*r, FinishReason::kError, status, events);
+    for (const auto& [r, n] : plan) finish(*r, FinishReason::kError, status, events);
+    return false;
+  }
+  return true;
+}
+
+void Scheduler::advance(Request& r, int32_t n, bool all_rows, float* rows,
+                        std::vector<StepEvent>& events) {
+  const size_t vocab = static_cast<size_t>(vocab_size_);
+  const int32_t start = r.num_computed;
+  const int64_t prompt_end = static_cast<int64_t>(r.prompt_len);
+  stats_.prefill_tokens += std::max<int64_t>(0, std::min<int64_t>(start + n, prompt_end) - start);
+  stats_.computed_tokens += n;
+  r.num_computed += n;
+  if (all_rows) {
+    for (int32_t i = 0; i < n; ++i) {
+      const int64_t pos = start + i;
+      if (next_prompt_row(r) != pos) continue;
+      std::span<const float> row(rows + static_cast<size_t>(i) * vocab, vocab);
+      r.prompt_logprobs.push_back(
+          sampling::log_softmax_at(row, r.tokens[static_cast<size_t>(pos) + 1]));
+    }
+  }
+  if (static_cast<size_t>(r.num_computed) < r.tokens.size()) {
+    cache_computed_pages(r);  // a prefill chunk: its full pages are shareable now
     return;
   }
-  ++stats_.steps;
-  const size_t vocab = static_cast<size_t>(vocab_size_);
-  size_t row_base = 0;
-  for (size_t k = 0; k < plan.size(); ++k) {
-    Request& r = *plan[k].first;
-    const int32_t n = plan[k].second;
-    const int32_t start = r.num_computed;
-    const size_t rows = batch[k].all_logits ? static_cast<size_t>(n) : 1;
-    const float* first_row = logits_.data() + row_base * vocab;
-    row_base += rows;
-    const int64_t prompt_end = static_cast<int64_t>(r.prompt_len);
-    stats_.prefill_tokens += std::max<int64_t>(0, std::min<int64_t>(start + n, prompt_end) - start);
-    stats_.computed_tokens += n;
-    r.num_computed += n;
-    if (batch[k].all_logits) {
-      for (int32_t i = 0; i < n; ++i) {
-        const int64_t pos = start + i;
-        if (next_prompt_row(r) != pos) continue;
-        std::span<const float> row(first_row + static_cast<size_t>(i) * vocab, vocab);
-        r.prompt_logprobs.push_back(
-            sampling::log_softmax_at(row, r.tokens[static_cast<size_t>(pos) + 1]));
-      }
-    }
-    if (static_cast<size_t>(r.num_computed) < r.tokens.size()) {
-      cache_computed_pages(r);  // a prefill chunk: its full pages are shareable now
-      continue;
-    }
-    if (r.pending_finish != FinishReason::kNone) {  // finished by its forced start
-      finish(r, r.pending_finish, OkStatus(), events);
-      continue;
-    }
-    Status synced = sync_constraint(r);
-    if (!synced.ok()) {
-      finish(r, FinishReason::kError, synced, events);
-      continue;
-    }
-    // The sampler edits its row in place; rows are not reused afterwards.
-    std::span<float> row(logits_.data() + (row_base - 1) * vocab, vocab);
-    const constrain::TokenMask* mask = r.constraint ? r.constraint->current_mask() : nullptr;
-    auto sampled = r.sampler.sample(row, r.prompt(), r.generated(), mask);
-    if (!sampled.ok()) {
-      finish(r, FinishReason::kError, sampled.status(), events);
-      continue;
-    }
-    r.tokens.push_back(sampled->token);
-    if (r.sampler.options().logprobs) r.logprobs.push_back(sampled->logprob);
-    ++stats_.generated_tokens;
-    bool constraint_eos = false;
-    if (r.constraint) {
-      constraint_eos = r.constraint->constraint().index().is_eos(sampled->token);
-      Status accepted = r.constraint->accept_token(sampled->token);
-      if (!accepted.ok()) {
-        finish(r, FinishReason::kError, accepted, events);
-        continue;
-      }
-    }
-    FinishReason reason = check_stop(r, constraint_eos);
-    if (reason == FinishReason::kNone && r.constraint) {
-      // Only the token just sampled is not computed yet: it alone may be re-spelled.
-      if (jump_forward(r, r.tokens.size() - static_cast<size_t>(r.num_computed))) {
-        reason = check_stop(r, false);
-      }
-    }
-    events.push_back(make_event(r));
-    if (r.text && r.text->stopped()) reason = FinishReason::kStopString;
-    if (reason != FinishReason::kNone) {
-      finish(r, reason, OkStatus(), events);
-    } else {
-      cache_computed_pages(r);
-    }
+  if (r.pending_finish != FinishReason::kNone) {  // finished by its forced start
+    finish(r, r.pending_finish, OkStatus(), events);
+    return;
+  }
+  // The token pipeline edits its row in place (the last one); rows are not reused afterwards.
+  const size_t last = all_rows ? static_cast<size_t>(n) - 1 : 0;
+  std::span<float> row(rows + last * vocab, vocab);
+  TokenOutcome t = pipeline_.next(r, row, static_cast<size_t>(r.num_computed));
+  if (t.sampled) ++stats_.generated_tokens;
+  stats_.jump_forward_tokens += t.jump_forward;
+  if (!t.error.ok()) {
+    finish(r, FinishReason::kError, std::move(t.error), events);
+    return;
+  }
+  events.push_back(make_event(r));
+  if (pipeline_.stopped_by_text(r)) t.finish = FinishReason::kStopString;
+  if (t.finish != FinishReason::kNone) {
+    finish(r, t.finish, OkStatus(), events);
+  } else {
+    cache_computed_pages(r);
   }
 }
 

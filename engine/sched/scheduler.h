@@ -1,7 +1,9 @@
-// The continuous-batching scheduler: one step() = pick requests, give them KV pages (cached
-// prefix from the radix tree + fresh pages), run one mixed batch of prefill chunks and decode
-// tokens through the ModelExecutor, sample, and cache what was computed. Single-threaded: the
-// Engine drives it from its worker thread.
+// The continuous-batching scheduler: it decides what runs. One step() = pick requests, give
+// them KV pages (cached prefix from the radix tree + fresh pages), run one mixed batch of
+// prefill chunks and decode tokens through the ModelExecutor (one forward call, in
+// run_forward), hand each request whose last token was computed to the token pipeline
+// (engine/sample/token_pipeline.h: sample, accept, stop, jump-forward, detokenize), and cache
+// what was computed. Single-threaded: the Engine drives it from its worker thread.
 //
 // Policies (why):
 // - Running requests go first, oldest first: finishing work frees pages and bounds latency.
@@ -28,6 +30,7 @@
 #include "engine/backend/model_executor.h"
 #include "engine/kv/page_pool.h"
 #include "engine/kv/radix_tree.h"
+#include "engine/sample/token_pipeline.h"
 #include "engine/sched/request.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -43,7 +46,7 @@ struct SchedulerOptions {
                                     // preferred over others (then it goes first)
   int32_t order_window = 256;       // queued requests ranked per step (the oldest ones)
   // Text of outputs, stop strings and jump-forward re-tokenization need it (must outlive the
-  // scheduler); without one, outputs are token ids only.
+  // scheduler; the token pipeline uses it); without one, outputs are token ids only.
   const Tokenizer* tokenizer = nullptr;
 };
 
@@ -91,9 +94,28 @@ class Scheduler {
   Status check_invariants() const;
 
  private:
+  // One step's batch: each request with the number of its tokens computed this step.
+  using Plan = std::vector<std::pair<Request*, int32_t>>;
+
+  // step(), in order: requests that end before any model step (cancelled, or finished by their
+  // forced start); running requests get their next chunk (preempting when pages run out);
+  // queued requests are admitted; the forward; each request's rows.
+  void finish_early(std::vector<StepEvent>& events);
+  void schedule_running(Plan& plan, int32_t& budget, std::vector<StepEvent>& events);
+  void admit_queued(Plan& plan, int32_t& budget);
+  // The one forward call of the step, with the KV segments the batch shares
+  // (attn::group_shared_pages): fills logits_ (one row per request, or every row of a chunk
+  // whose prompt logprobs are needed). False when the model failed (those requests are
+  // finished with its error).
+  bool run_forward(const Plan& plan, std::vector<SequenceStep>& batch,
+                   std::vector<StepEvent>& events);
+  // After the forward: counts, prompt logprobs, and for a request whose last token is computed
+  // the token pipeline. `rows`: its first logits row; `all_rows`: one per computed token.
+  void advance(Request& r, int32_t n, bool all_rows, float* rows, std::vector<StepEvent>& events);
+
   std::vector<Request*> admission_order();
   bool should_defer(const Request& r, int32_t cached) const;
-  bool admit(Request& r, int32_t& budget, std::vector<std::pair<Request*, int32_t>>& plan);
+  bool admit(Request& r, int32_t& budget, Plan& plan);
   // Makes r.pages cover num_computed + n positions (evicting from the tree if needed).
   bool ensure_pages(Request& r, int32_t n);
   bool allocate(int32_t count, std::vector<int32_t>& out);
@@ -104,15 +126,8 @@ class Scheduler {
   void release_kv(Request& r);
   void preempt(Request& r);
   void finish(Request& r, FinishReason reason, Status error, std::vector<StepEvent>& events);
-  // Checks the stop conditions after a token was sampled (and accepted by the constraint).
-  FinishReason check_stop(Request& r, bool sampled_constraint_eos);
   // An event with the request's tokens not yet sent (and their text).
   StepEvent make_event(Request& r);
-  // Appends the bytes the constraint forces next, re-tokenized; at most `max_rollback` of the
-  // last generated tokens (ones not computed yet) may be re-spelled. True when it did.
-  bool jump_forward(Request& r, size_t max_rollback);
-  // Re-derives the constraint state from the generated tokens if they are out of step.
-  Status sync_constraint(Request& r);
   // Prompt logprobs: the next position whose logits row is still needed, or -1.
   int64_t next_prompt_row(const Request& r) const;
   // How many tokens of r may come from the cache (the last token and rows needed for prompt
@@ -134,10 +149,7 @@ class Scheduler {
   int64_t step_index_ = 0;
   EngineStats stats_;
   std::vector<float> logits_;
-  // Jump-forward re-tokenizes fragments from the middle of the output: a SentencePiece
-  // tokenizer that prefixes every text with a space gets a copy that does not (else no
-  // fragment round-trips). Null when options_.tokenizer serves as is.
-  std::unique_ptr<Tokenizer> fragment_tokenizer_;
+  TokenPipeline pipeline_;
 };
 
 }  // namespace stemma::sched

@@ -286,6 +286,17 @@ TEST_CASE("logprobs are the log-softmax of the raw logits at the chosen token") 
   CHECK(r->logprob == doctest::Approx(std::log(std::exp(0.0) / z)));
 }
 
+TEST_CASE("the sampler chain holds the stages the options call for, in pipeline order") {
+  SamplingOptions opt;
+  CHECK(Sampler(opt, 4).stage_names() == std::vector<std::string>{"constraint_mask"});
+  opt.logit_bias = {{1, 1.0f}};
+  opt.presence_penalty = 0.5f;
+  opt.logits_processor = std::make_shared<FunctionLogitsProcessor>(
+      [](std::span<const int32_t>, std::span<float>) { return OkStatus(); });
+  CHECK(Sampler(opt, 4).stage_names() ==
+        std::vector<std::string>{"logit_bias", "penalties", "hook", "constraint_mask"});
+}
+
 TEST_CASE("validate names bad options") {
   SamplingOptions opt;
   opt.top_p = 0.0f;
