@@ -84,4 +84,23 @@ ToolResult run_fake_tool(const std::string& name, const std::string& arguments_j
   return r;
 }
 
+std::vector<agent::Tool> fake_tools() {
+  auto tool = [](std::string name, std::string description, std::string schema) {
+    agent::Tool t;
+    t.fn = [name](const std::string& arguments_json) -> Result<std::string> {
+      return run_fake_tool(name, arguments_json).result_json;
+    };
+    t.name = std::move(name);
+    t.description = std::move(description);
+    t.parameters_schema = std::move(schema);
+    return t;
+  };
+  return {tool("lookup_order", "Look up an order by its number (LM- and six digits)",
+               R"({"type": "object", "properties": {"order_id": {"type": "string"}},
+                   "required": ["order_id"], "additionalProperties": false})"),
+          tool("create_ticket", "Open a support ticket for a human agent",
+               R"({"type": "object", "properties": {"summary": {"type": "string"}},
+                   "required": ["summary"], "additionalProperties": false})")};
+}
+
 }  // namespace stemma::faqbot

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "sdk/agent/tool.h"
 
 namespace stemma::faqbot {
 
@@ -15,5 +18,9 @@ struct ToolResult {
 // `arguments_json` is the call's arguments object. Unknown tools and bad arguments give an
 // {"error": ...} result (the model then escalates), never a failure.
 ToolResult run_fake_tool(const std::string& name, const std::string& arguments_json);
+
+// lookup_order and create_ticket as sdk/agent tools (their argument schemas and run_fake_tool),
+// what the bot runs a tool call through.
+std::vector<agent::Tool> fake_tools();
 
 }  // namespace stemma::faqbot

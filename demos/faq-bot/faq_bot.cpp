@@ -5,8 +5,8 @@
 
 #include "demos/faq-bot/fake_tools.h"
 #include "demos/faq-bot/reply_scorer.h"
-#include "engine/engine_internal.h"
-#include "engine/model/model_loader.h"
+#include "sdk/program/generate.h"
+#include "sdk/rag/context_message.h"
 
 namespace stemma::faqbot {
 namespace {
@@ -28,21 +28,18 @@ Result<std::unique_ptr<FaqBot>> FaqBot::create(FaqBotOptions options) {
   }
   STEMMA_ASSIGN_OR_RETURN(bot->retriever_, FaqRetriever::create(std::move(faq)));
 
-  STEMMA_ASSIGN_OR_RETURN(LoadedModel loaded, load_model(options.model_path));
-  if (!loaded.tokenizer) return InvalidArgument(options.model_path + ": carries no tokenizer");
-  STEMMA_ASSIGN_OR_RETURN(bot->tokenizer_, Tokenizer::create(*loaded.tokenizer));
-  if (loaded.config.max_position > 0) {
-    bot->context_length_ = static_cast<int32_t>(loaded.config.max_position);
-  }
-  STEMMA_ASSIGN_OR_RETURN(bot->constraints_, ReplyConstraints::create(*bot->tokenizer_));
-
   EngineOptions eo;
+  eo.model_path = options.model_path;
   eo.threads = options.threads;
   eo.kv_memory_bytes = options.kv_memory_bytes;
-  STEMMA_ASSIGN_OR_RETURN(
-      bot->engine_,
-      internal::open_engine(std::move(eo),
-                            {.model = std::make_shared<const LoadedModel>(std::move(loaded))}));
+  STEMMA_ASSIGN_OR_RETURN(bot->engine_, Engine::open(std::move(eo)));
+  auto runtime = program::Runtime::create(*bot->engine_);
+  if (!runtime.ok()) return runtime.status().with_context(options.model_path);
+  bot->runtime_ = std::move(runtime).value();
+  if (!bot->runtime_->has_chat_template()) {
+    return InvalidArgument(options.model_path + ": carries no chat template");
+  }
+  bot->tools_ = fake_tools();
 
   if (!options.sessions_path.empty()) {
     STEMMA_ASSIGN_OR_RETURN(bot->store_, chat::ChatStore::open(options.sessions_path));
@@ -69,20 +66,48 @@ Result<Session> FaqBot::load_session(chat::SessionId id) {
   return s;
 }
 
+Result<std::string> FaqBot::render_prompt(const std::vector<Message>& messages,
+                                          bool add_generation_prompt) const {
+  return runtime_->render_chat(messages, nullptr, add_generation_prompt);
+}
+
 std::vector<int32_t> FaqBot::encode_prompt(const std::vector<Message>& messages) const {
-  return tokenizer_->encode(render_chat(messages, /*add_generation_prompt=*/true));
+  auto text = render_prompt(messages, /*add_generation_prompt=*/true);
+  return text.ok() ? runtime_->encode_prompt(*text) : std::vector<int32_t>{};
 }
 
 Result<std::vector<int32_t>> FaqBot::prompt_tokens(const std::vector<Message>& messages) const {
-  std::vector<int32_t> prompt = encode_prompt(messages);
+  STEMMA_ASSIGN_OR_RETURN(std::string text, render_prompt(messages, true));
+  std::vector<int32_t> prompt = runtime_->encode_prompt(text);
   const int64_t n = static_cast<int64_t>(prompt.size());
-  if (n + options_.max_new_tokens > context_length_) {
+  const int64_t context = runtime_->context_length();
+  if (n + options_.max_new_tokens > context) {
     return OutOfRange("the conversation has " + std::to_string(n) + " tokens; with " +
                       std::to_string(options_.max_new_tokens) +
                       " for the reply it exceeds the model's context of " +
-                      std::to_string(context_length_) + " (start a new session)");
+                      std::to_string(context) + " (start a new session)");
   }
   return prompt;
+}
+
+GenerationOptions FaqBot::turn_options(int32_t max_tokens,
+                                       const std::vector<std::string>& allowed_ids, bool allow_tool,
+                                       std::string_view user_text) const {
+  GenerationOptions o;
+  o.max_tokens = max_tokens;
+  o.temperature = 0;  // greedy, as the model was evaluated
+  o.jump_forward = false;
+  if (options_.constrain) o.regex = reply_regex(allowed_ids, allow_tool, user_text);
+  return o;
+}
+
+std::string FaqBot::run_tool(const ParsedReply& call) const {
+  for (const agent::Tool& t : tools_) {
+    if (t.name != call.tool_name) continue;
+    auto result = t.fn(call.tool_arguments_json);
+    return result.ok() ? *result : result.status().message();
+  }
+  return run_fake_tool(call.tool_name, call.tool_arguments_json).result_json;  // unknown tool
 }
 
 Result<Generation> FaqBot::rank(const std::vector<Message>& messages,
@@ -97,19 +122,12 @@ Result<Generation> FaqBot::rank(const std::vector<Message>& messages,
 
   // One constrained greedy token: <tool_call> or the reply's first token. It also puts the
   // prompt in the radix cache, so the scoring requests below compute only their replies.
-  SamplingOptions probe;
-  probe.max_tokens = 1;
-  probe.temperature = 0;
-  if (options_.constrain) {
-    STEMMA_ASSIGN_OR_RETURN(auto compiled, constraints_->get(ids, allow_tool));
-    probe.logits_processor = std::make_shared<ConstraintLogitsProcessor>(std::move(compiled));
-  }
-  STEMMA_ASSIGN_OR_RETURN(RequestOutput first,
-                          internal::generate(*engine_, std::move(prompt), probe));
+  const GenerationOptions probe = turn_options(1, ids, allow_tool, {});
+  STEMMA_ASSIGN_OR_RETURN(RequestOutput first, engine_->generate(std::move(prompt), probe));
   if (first.finish == FinishReason::kError) return first.error.with_context("generation failed");
   g.first_token_ms = ms_since(t0);
   g.tokens = first.tokens;
-  const int32_t tool_open = tokenizer_->token_to_id(kToolCallOpen);
+  const int32_t tool_open = runtime_->text().token_to_id(kToolCallOpen);
   if (!first.tokens.empty() && first.tokens[0] == tool_open && tool_open >= 0) {
     return g;  // a tool call: the caller generates it
   }
@@ -122,8 +140,7 @@ Result<Generation> FaqBot::rank(const std::vector<Message>& messages,
     replies.push_back({messages, reply_json(s.entry->answer, {s.entry->id}, false)});
   }
   replies.push_back({messages, reply_json(kEscalateAnswer, {}, true)});
-  STEMMA_ASSIGN_OR_RETURN(std::vector<double> scores,
-                          score_replies(*engine_, *tokenizer_, replies));
+  STEMMA_ASSIGN_OR_RETURN(std::vector<double> scores, score_replies(runtime_, replies));
   ranked.escalate_logprob = scores.back();
   scores.pop_back();
   ranked.logprobs = scores;
@@ -149,67 +166,45 @@ Result<Generation> FaqBot::generate(const std::vector<Message>& messages,
   Generation g;
   STEMMA_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, prompt_tokens(messages));
   g.prompt_tokens = static_cast<int64_t>(prompt.size());
-  SamplingOptions so;
-  so.max_tokens = options_.max_new_tokens;
-  so.temperature = 0;  // greedy, as the model was evaluated
-  if (options_.constrain) {
-    // Tool arguments are pinned to the customer's last message (reply_constraint.h).
-    std::string_view user_text;
-    for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-      if (it->role == "user") {
-        user_text = it->content;
-        break;
-      }
+  // Tool arguments are pinned to the customer's last message (reply_constraint.h).
+  std::string_view user_text;
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (it->role == "user") {
+      user_text = it->content;
+      break;
     }
-    STEMMA_ASSIGN_OR_RETURN(auto compiled, constraints_->get(allowed_ids, allow_tool, user_text));
-    so.logits_processor = std::make_shared<ConstraintLogitsProcessor>(std::move(compiled));
   }
-  const EngineStats before = engine_->stats();
+  const GenerationOptions o =
+      turn_options(options_.max_new_tokens, allowed_ids, allow_tool, user_text);
   const auto t0 = std::chrono::steady_clock::now();
-
-  // Streaming: the callback runs on the engine's thread; it only decodes and hands text on.
+  // Streaming: the callback runs on the engine's thread; it only hands the text on.
   struct StreamState {
     std::mutex mu;
-    StreamDecoder decoder;
     bool first = true;
     double first_ms = 0;
-    explicit StreamState(const Tokenizer& t) : decoder(t) {}
   };
-  auto stream = std::make_shared<StreamState>(*tokenizer_);
-  const int32_t eos = tokenizer_->eos_id();
-  StreamCallback cb = [stream, eos, t0, index, &on_text](const StreamEvent& e) {
+  auto stream = std::make_shared<StreamState>();
+  program::TextCallback cb = [stream, t0, index, &on_text](std::string_view piece) {
     std::lock_guard<std::mutex> lock(stream->mu);
-    for (int32_t id : e.tokens) {
-      if (stream->first) {
-        stream->first = false;
-        stream->first_ms = ms_since(t0);
-      }
-      if (id == eos) continue;
-      auto piece = stream->decoder.push(id);
-      if (piece.ok() && !piece.value().empty() && on_text) on_text(index, piece.value());
+    if (stream->first) {
+      stream->first = false;
+      stream->first_ms = ms_since(t0);
     }
-    if (e.finish != FinishReason::kNone && on_text) {
-      std::string rest = stream->decoder.flush();
-      if (!rest.empty()) on_text(index, rest);
-    }
+    if (on_text) on_text(index, piece);
+    return true;
   };
-  STEMMA_ASSIGN_OR_RETURN(RequestId rid,
-                          internal::submit(*engine_, std::move(prompt), std::move(so), cb));
-  STEMMA_ASSIGN_OR_RETURN(RequestOutput out, engine_->wait(rid));
+  STEMMA_ASSIGN_OR_RETURN(program::Generated out,
+                          program::generate(*runtime_, std::move(prompt), o, cb));
   g.ms = ms_since(t0);
   {
     std::lock_guard<std::mutex> lock(stream->mu);
     g.first_token_ms = stream->first_ms;
   }
-  if (out.finish == FinishReason::kError) return out.error.with_context("generation failed");
-  const EngineStats after = engine_->stats();
-  g.cached_tokens = after.cached_tokens - before.cached_tokens;
-  g.prefill_tokens = after.prefill_tokens - before.prefill_tokens;
+  g.cached_tokens = out.cached_tokens;
+  g.prefill_tokens = out.prompt_tokens - out.cached_tokens;
   g.finish = out.finish;
   g.tokens = std::move(out.tokens);
-  std::vector<int32_t> text_ids = g.tokens;
-  if (!text_ids.empty() && text_ids.back() == eos) text_ids.pop_back();
-  STEMMA_ASSIGN_OR_RETURN(g.text, tokenizer_->decode(text_ids));
+  g.text = std::move(out.text);
   g.parsed = parse_reply(g.text);
   return g;
 }
@@ -228,7 +223,7 @@ Result<TurnResult> FaqBot::ask(Session& session, std::string_view question,
 
   std::vector<Message> messages = session.messages;
   messages.push_back({"user", std::string(question)});
-  messages.push_back({"context", context_block(retrieved)});
+  messages.push_back({std::string(rag::kContextRole), rag::context_block(retrieved)});
 
   r.valid_json = true;
   bool after_tool = false;
@@ -247,9 +242,9 @@ Result<TurnResult> FaqBot::ask(Session& session, std::string_view question,
     r.generations.push_back(std::move(g));
     if (parsed.kind == ParsedReply::Kind::kToolCall && options_.tools && step == 0) {
       r.tool_calls.push_back(parsed.tool_name + " " + parsed.tool_arguments_json);
-      ToolResult tool = run_fake_tool(parsed.tool_name, parsed.tool_arguments_json);
-      r.generations.back().tool_result = tool.result_json;
-      messages.push_back({"tool", tool.result_json});
+      const std::string result = run_tool(parsed);
+      r.generations.back().tool_result = result;
+      messages.push_back({"tool", result});
       after_tool = true;
       continue;
     }

@@ -1,8 +1,11 @@
-// The FAQ bot: retrieval -> prompt in the trained format -> the model's first token decides
-// between a tool call and a reply -> a reply is chosen among the retrieved entries by the
-// model's likelihood of each and the retrieval ranking (reply_ranker.h), a tool call is
-// generated under the reply/tool-call constraint and run by the demo's fake tools -> reply.
-// With rerank off: constrained greedy generation -> grounding check -> reply.
+// The FAQ bot, built on the SDK: retrieval (sdk/rag's FaqRetriever) -> the conversation with a
+// `context` message (sdk/rag's context_block, rendered by the model's chat template through
+// sdk/program's Runtime) -> the model's first token decides between a tool call and a reply ->
+// a reply is chosen among the retrieved entries by the model's likelihood of each (sdk/program's
+// select) and the retrieval ranking (reply_ranker.h), a tool call is generated under the
+// reply/tool-call constraint (a regex the engine compiles) and run through sdk/agent Tools ->
+// reply. With rerank off: constrained greedy generation -> grounding check -> reply. Sessions
+// persist in sdk/chat's ChatStore.
 //
 //   auto bot = FaqBot::create({.model_path = "models/stemma-faq.gguf",
 //                              .faq_path = "demos/faq-bot/data/faq.json"});
@@ -25,15 +28,19 @@
 
 #include "demos/faq-bot/faq_data.h"
 #include "demos/faq-bot/faq_prompt.h"
-#include "demos/faq-bot/faq_retriever.h"
 #include "demos/faq-bot/reply.h"
 #include "demos/faq-bot/reply_constraint.h"
 #include "demos/faq-bot/reply_ranker.h"
 #include "engine/api/engine.h"
-#include "engine/tokenizer/tokenizer.h"
+#include "sdk/agent/tool.h"
 #include "sdk/chat/chat_store.h"
+#include "sdk/program/runtime.h"
+#include "sdk/rag/faq_retriever.h"
 
 namespace stemma::faqbot {
+
+using rag::FaqRetriever;
+using rag::ScoredEntry;
 
 struct FaqBotOptions {
   std::string model_path;
@@ -103,11 +110,15 @@ class FaqBot {
   Result<TurnResult> ask(Session& session, std::string_view question,
                          const TextCallback& on_text = {});
 
-  // The trained prompt for `messages` (+ the assistant generation prompt), as token ids.
+  // The trained prompt for `messages` (+ the assistant generation prompt), as text and as
+  // token ids (the model's chat template, through the SDK's Runtime).
+  Result<std::string> render_prompt(const std::vector<Message>& messages,
+                                    bool add_generation_prompt = true) const;
   std::vector<int32_t> encode_prompt(const std::vector<Message>& messages) const;
 
   const FaqRetriever& retriever() const { return *retriever_; }
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const TextLayer& text() const { return runtime_->text(); }
+  const std::shared_ptr<program::Runtime>& runtime() const { return runtime_; }
   Engine& engine() { return *engine_; }
   const FaqBotOptions& options() const { return options_; }
   chat::ChatStore* store() { return store_.get(); }
@@ -115,6 +126,11 @@ class FaqBot {
  private:
   FaqBot() = default;
   Result<std::vector<int32_t>> prompt_tokens(const std::vector<Message>& messages) const;
+  // The options of one assistant turn: greedy, under the reply/tool-call constraint (unless
+  // constrain is off), every token sampled (no jump-forward: the model was trained on its own
+  // tokenization of the fixed text).
+  GenerationOptions turn_options(int32_t max_tokens, const std::vector<std::string>& allowed_ids,
+                                 bool allow_tool, std::string_view user_text) const;
   Result<Generation> generate(const std::vector<Message>& messages,
                               const std::vector<std::string>& allowed_ids, bool allow_tool,
                               int index, const TextCallback& on_text);
@@ -122,15 +138,16 @@ class FaqBot {
   Result<Generation> rank(const std::vector<Message>& messages,
                           const std::vector<ScoredEntry>& retrieved, bool allow_tool,
                           const TextCallback& on_text);
+  // Runs a tool call through the registered sdk/agent tools.
+  std::string run_tool(const ParsedReply& call) const;
   Status persist(Session& session, size_t from_message);
 
   FaqBotOptions options_;
-  std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Engine> engine_;
+  std::shared_ptr<program::Runtime> runtime_;  // declared after the engine: destroyed first
   std::unique_ptr<FaqRetriever> retriever_;
-  std::unique_ptr<ReplyConstraints> constraints_;
+  std::vector<agent::Tool> tools_;
   std::unique_ptr<chat::ChatStore> store_;
-  int32_t context_length_ = 2048;
 };
 
 }  // namespace stemma::faqbot

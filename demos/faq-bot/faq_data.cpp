@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 
 namespace stemma::faqbot {
@@ -29,42 +28,6 @@ Result<std::string> string_field(const nlohmann::json& obj, const char* key, boo
 }
 
 }  // namespace
-
-Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std::string& source) {
-  nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return InvalidArgument(source + ": not valid JSON");
-  const nlohmann::json* entries = &doc;
-  if (doc.is_object()) {
-    auto it = doc.find("entries");
-    if (it == doc.end()) return InvalidArgument(source + ": no \"entries\" array");
-    entries = &*it;
-  }
-  if (!entries->is_array()) return InvalidArgument(source + ": entries is not an array");
-  std::vector<FaqEntry> out;
-  std::set<std::string> ids;
-  for (size_t i = 0; i < entries->size(); ++i) {
-    const nlohmann::json& e = (*entries)[i];
-    const std::string where = source + ": entry " + std::to_string(i);
-    if (!e.is_object()) return InvalidArgument(where + " is not an object");
-    FaqEntry f;
-    STEMMA_ASSIGN_OR_RETURN(f.id, string_field(e, "id", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.title, string_field(e, "title", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.question, string_field(e, "question", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.answer, string_field(e, "answer", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.category, string_field(e, "category", false, where));
-    STEMMA_ASSIGN_OR_RETURN(f.product, string_field(e, "product", false, where));
-    STEMMA_ASSIGN_OR_RETURN(f.tags, string_field(e, "tags", false, where));
-    if (f.id.empty()) return InvalidArgument(where + ": empty id");
-    if (!ids.insert(f.id).second) return InvalidArgument(where + ": duplicate id " + f.id);
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
-Result<std::vector<FaqEntry>> load_faq(const std::string& path) {
-  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file(path));
-  return parse_faq(text, path);
-}
 
 Result<std::vector<EvalItem>> load_eval(const std::string& path) {
   STEMMA_ASSIGN_OR_RETURN(std::string text, read_file(path));

@@ -1,5 +1,5 @@
-// The FAQ the shipped model was trained on (demos/faq-bot/data/faq.json) and its held-out
-// evaluation set (eval.json), as plain structs.
+// The FAQ the shipped model was trained on (demos/faq-bot/data/faq.json; entries are sdk/rag's
+// FaqEntry) and its held-out evaluation set (eval.json), as plain structs.
 #pragma once
 
 #include <optional>
@@ -7,23 +7,13 @@
 #include <vector>
 
 #include "engine/api/status.h"
+#include "sdk/rag/faq_entry.h"
 
 namespace stemma::faqbot {
 
-struct FaqEntry {
-  std::string id;  // "faq-001"
-  std::string title;
-  std::string question;
-  std::string answer;
-  std::string category;
-  std::string product;
-  std::string tags;  // space-separated words: searched, never shown to the model
-};
-
-// Reads {"entries": [...]} (or a bare array) of FAQ entries. Every entry needs string fields
-// id, title, question, answer; ids must be unique.
-Result<std::vector<FaqEntry>> load_faq(const std::string& path);
-Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std::string& source);
+using rag::FaqEntry;
+using rag::load_faq;
+using rag::parse_faq;
 
 struct EvalItem {
   std::string id;        // "eval-001"

@@ -16,29 +16,6 @@ const char* const kSystemPrompt =
 const char* const kEscalateAnswer =
     "I could not find this in the Lumora FAQ, so I am passing your question to a support agent.";
 
-std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt) {
-  std::string out;
-  for (const Message& m : messages) {
-    out += "<|im_start|>";
-    out += m.role;
-    out += '\n';
-    out += m.content;
-    out += "<|im_end|>\n";
-  }
-  if (add_generation_prompt) out += "<|im_start|>assistant\n";
-  return out;
-}
-
-std::string context_block(const std::vector<const FaqEntry*>& entries) {
-  if (entries.empty()) return std::string(kNoResults);
-  std::string out;
-  for (const FaqEntry* e : entries) {
-    if (!out.empty()) out += "\n\n";
-    out += "[" + e->id + "] " + e->title + "\nQ: " + e->question + "\nA: " + e->answer;
-  }
-  return out;
-}
-
 namespace {
 
 void append_u_escape(uint32_t unit, std::string* out) {

@@ -1,7 +1,8 @@
-// The prompt format of the shipped FAQ model, byte for byte as trained
-// (tools/train/faq_format.py; docs/demo-model.md "Prompt format"): a ChatML-style rendering of
-// system, user, context, assistant and tool messages, the context block built from retrieved
-// FAQ entries, and Python json.dumps-style JSON for replies and tool results.
+// The texts of the shipped FAQ model's format (tools/train/faq_format.py; docs/demo-model.md
+// "Prompt format"): its system prompt, the escalation reply, the tool-call markers, and Python
+// json.dumps-style JSON for replies and tool results. The conversation itself (system, user,
+// context, assistant and tool messages) is rendered by the model's chat template through the
+// SDK's Runtime, and the context block is sdk/rag's (context_message.h).
 #pragma once
 
 #include <string>
@@ -10,26 +11,20 @@
 #include <vector>
 
 #include "demos/faq-bot/faq_data.h"
+#include "sdk/program/runtime.h"
+#include "sdk/rag/context_message.h"
 
 namespace stemma::faqbot {
 
 extern const char* const kSystemPrompt;
 extern const char* const kEscalateAnswer;
-inline constexpr std::string_view kNoResults = "(no results)";
 inline constexpr std::string_view kToolCallOpen = "<tool_call>";
 inline constexpr std::string_view kToolCallClose = "</tool_call>";
 
-struct Message {
-  std::string role;  // system, user, context, assistant, tool
-  std::string content;
-};
-
-// <|im_start|>role\ncontent<|im_end|>\n per message, then <|im_start|>assistant\n when asked.
-// No BOS: the tokenizer adds it.
-std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt);
-
-// "[id] title\nQ: question\nA: answer" per entry, blank line between; "(no results)" if none.
-std::string context_block(const std::vector<const FaqEntry*>& entries);
+// A message: system, user, context, assistant or tool.
+using Message = program::Message;
+using rag::context_block;
+using rag::kNoResults;
 
 // A JSON string literal as Python's json.dumps writes it (ensure_ascii: non-ASCII as \uXXXX).
 std::string py_json_string(std::string_view utf8, bool ensure_ascii);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "engine/constrain/json_regex_parts.h"
+#include "engine/api/constraint_text.h"
 
 namespace stemma::faqbot {
 
@@ -30,7 +30,7 @@ std::string regex_literal(std::string_view text) {
 }
 
 std::string json_string_regex() {
-  return std::string("\"") + constrain::json_regex::kStringChar + "*\"";
+  return std::string("\"") + json_string_char_regex() + "*\"";
 }
 
 // True if `text` is written unchanged inside a JSON string by json.dumps (ASCII, no quote,
@@ -133,57 +133,6 @@ std::string reply_regex(const std::vector<std::string>& allowed_ids, bool allow_
   };
   return "(?:" + reply + "|" + tool("lookup_order", "order_id", order_id_regex(user_text)) + "|" +
          tool("create_ticket", "summary", summary_regex(user_text)) + ")";
-}
-
-Result<std::unique_ptr<ReplyConstraints>> ReplyConstraints::create(const Tokenizer& tokenizer) {
-  constrain::Vocabulary vocab;
-  const int32_t n = tokenizer.vocab_size();
-  vocab.tokens.resize(n);
-  vocab.special.assign(n, 0);
-  for (int32_t id = 0; id < n; ++id) {
-    vocab.tokens[id] = tokenizer.token_bytes(id);
-    // Control tokens (BOS, <|im_start|>, <|im_end|>) never come from the grammar; the
-    // user-defined <tool_call> / </tool_call> tokens stand for their text and may.
-    vocab.special[id] = tokenizer.is_control(id) ? 1 : 0;
-  }
-  if (tokenizer.eos_id() < 0) return InvalidArgument("the tokenizer has no EOS token");
-  vocab.eos_ids = {tokenizer.eos_id()};
-  auto out = std::unique_ptr<ReplyConstraints>(new ReplyConstraints());
-  STEMMA_ASSIGN_OR_RETURN(out->index_, constrain::TokenIndex::build(std::move(vocab)));
-  return out;
-}
-
-Result<std::shared_ptr<const constrain::CompiledConstraint>> ReplyConstraints::get(
-    const std::vector<std::string>& allowed_ids, bool allow_tool_call, std::string_view user_text) {
-  std::string key = allow_tool_call ? "T" : "R";
-  for (const auto& id : allowed_ids) key += "|" + id;
-  if (allow_tool_call && !user_text.empty()) key += "\n" + std::string(user_text);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
-  }
-  STEMMA_ASSIGN_OR_RETURN(auto compiled,
-                          constrain::CompiledConstraint::from_regex(
-                              reply_regex(allowed_ids, allow_tool_call, user_text), index_));
-  std::lock_guard<std::mutex> lock(mu_);
-  if (cache_.size() > 256) cache_.clear();  // one entry per retrieved set: keep it bounded
-  cache_[key] = compiled;
-  return compiled;
-}
-
-Status ConstraintLogitsProcessor::process(std::span<const int32_t> generated,
-                                          std::span<float> logits) {
-  if (state_.num_tokens() > generated.size()) {
-    STEMMA_RETURN_IF_ERROR(state_.rollback(state_.num_tokens() - generated.size()));
-  }
-  for (size_t i = state_.num_tokens(); i < generated.size(); ++i) {
-    STEMMA_RETURN_IF_ERROR(state_.accept_token(generated[i]));
-  }
-  const constrain::TokenMask* mask = state_.current_mask();
-  if (mask == nullptr) return FailedPrecondition("constraint already finished");
-  mask->apply_to_logits(logits.data(), static_cast<int32_t>(logits.size()));
-  return OkStatus();
 }
 
 }  // namespace stemma::faqbot

@@ -14,25 +14,18 @@
 // escapes (quotes, backslashes, control or non-ASCII bytes), more than kMaxSummaryWords words or
 // no order number leaves that argument a free JSON string.
 //
+// The engine compiles the regex (GenerationOptions::regex) and caches it by its text.
+//
 // The regex is written out rather than derived from a JSON Schema because the model was trained
 // on json.dumps' exact spacing and key order: every text it allows is valid JSON of the reply
 // schema (kReplySchema), but it also pins the layout the model knows, which a generic schema
 // translation (optional whitespace, any key order of optional members) would leave open.
 #pragma once
 
-#include <map>
-#include <memory>
-#include <mutex>
-#include <span>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "engine/api/status.h"
-#include "engine/constrain/compiled_constraint.h"
-#include "engine/constrain/constraint_state.h"
-#include "engine/sample/logits_processor.h"
-#include "engine/tokenizer/tokenizer.h"
 
 namespace stemma::faqbot {
 
@@ -43,35 +36,5 @@ std::string reply_regex(const std::vector<std::string>& allowed_ids, bool allow_
                         std::string_view user_text = {});
 
 inline constexpr size_t kMaxSummaryWords = 48;
-
-// Builds the constraint's vocabulary from the model's tokenizer once and compiles (and caches)
-// one automaton per (allowed ids, tools) combination.
-class ReplyConstraints {
- public:
-  static Result<std::unique_ptr<ReplyConstraints>> create(const Tokenizer& tokenizer);
-
-  Result<std::shared_ptr<const constrain::CompiledConstraint>> get(
-      const std::vector<std::string>& allowed_ids, bool allow_tool_call,
-      std::string_view user_text = {});
-
-  const std::shared_ptr<const constrain::TokenIndex>& index() const { return index_; }
-
- private:
-  std::shared_ptr<const constrain::TokenIndex> index_;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const constrain::CompiledConstraint>> cache_;
-};
-
-// The sampler hook: masks the logits to what the automaton allows after the tokens generated so
-// far (re-derived from `generated`, so a preempted and recomputed request stays consistent).
-class ConstraintLogitsProcessor : public LogitsProcessor {
- public:
-  explicit ConstraintLogitsProcessor(std::shared_ptr<const constrain::CompiledConstraint> c)
-      : state_(std::move(c)) {}
-  Status process(std::span<const int32_t> generated, std::span<float> logits) override;
-
- private:
-  constrain::ConstraintState state_;
-};
 
 }  // namespace stemma::faqbot

@@ -1,14 +1,15 @@
 // The model's likelihood of whole replies: log p(reply <|im_end|> | prompt), summed over the
-// reply's tokens, from the engine's prompt logprobs. Many candidates for one prompt share its
-// KV through the radix cache, so scoring k replies costs about their own tokens, not k prompts.
+// reply's tokens. Each conversation's candidates are the choices of one sdk/program select
+// (prompt logprobs of prompt + candidate), so the candidates share the prompt's KV through the
+// radix cache and scoring k replies costs about their own tokens, not k prompts.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "demos/faq-bot/faq_prompt.h"
-#include "engine/api/engine.h"
-#include "engine/tokenizer/tokenizer.h"
+#include "sdk/program/runtime.h"
 
 namespace stemma::faqbot {
 
@@ -17,8 +18,8 @@ struct ReplyToScore {
   std::string reply;              // the assistant turn's text (without <|im_end|>)
 };
 
-// One log-likelihood per item (natural log), in order. The requests run as one batch.
-Result<std::vector<double>> score_replies(Engine& engine, const Tokenizer& tokenizer,
+// One log-likelihood per item (natural log), in order.
+Result<std::vector<double>> score_replies(const std::shared_ptr<program::Runtime>& runtime,
                                           const std::vector<ReplyToScore>& items);
 
 }  // namespace stemma::faqbot

@@ -27,6 +27,7 @@ struct RuntimeOptions {
 struct Message {
   std::string role;  // "system", "user", "assistant", "tool", ...
   std::string content;
+  bool operator==(const Message&) const = default;
 };
 
 class Runtime {

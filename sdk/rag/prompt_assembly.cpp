@@ -1,5 +1,7 @@
 #include "sdk/rag/prompt_assembly.h"
 
+#include "sdk/rag/context_message.h"
+
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -74,7 +76,9 @@ AssembledPrompt assemble_prompt(const PromptParts& parts, const PromptAssemblyOp
     append_block(&retrieved, render_hit(*hit));
     prompt.source_refs.push_back(source_ref(*hit));
   }
-  if (!retrieved.empty() && !options.retrieved_header.empty()) {
+  // (A context message is the header itself: its role names the material.)
+  if (!retrieved.empty() && !options.retrieved_header.empty() &&
+      options.placement != RetrievedPlacement::kContextMessage) {
     retrieved = options.retrieved_header + "\n\n" + retrieved;
   }
 
@@ -90,6 +94,10 @@ AssembledPrompt assemble_prompt(const PromptParts& parts, const PromptAssemblyOp
   if (options.placement == RetrievedPlacement::kAfterHistory) append_block(&question, retrieved);
   append_block(&question, parts.question);
   prompt.messages.push_back({"user", std::move(question)});
+  if (options.placement == RetrievedPlacement::kContextMessage) {
+    if (retrieved.empty()) retrieved = std::string(kNoResults);
+    prompt.messages.push_back({std::string(kContextRole), std::move(retrieved)});
+  }
   return prompt;
 }
 

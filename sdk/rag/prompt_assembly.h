@@ -19,7 +19,9 @@
 // conversations). kAfterHistory puts it in the last user message instead, which keeps a long
 // conversation's history cached across turns even when each turn retrieves different chunks.
 // Both keep roles alternating (system, then user/assistant pairs), which many chat templates
-// require.
+// require. kContextMessage puts it in a message of its own, with role "context", right after the
+// question: the shape the shipped FAQ model was trained on (context_message.h), for templates
+// and models that know that role.
 #pragma once
 
 #include <cstddef>
@@ -35,7 +37,7 @@ struct PromptMessage {
   std::string content;
 };
 
-enum class RetrievedPlacement { kBeforeHistory, kAfterHistory };
+enum class RetrievedPlacement { kBeforeHistory, kAfterHistory, kContextMessage };
 
 struct PromptParts {
   std::string system_prompt;

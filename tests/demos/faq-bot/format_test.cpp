@@ -9,18 +9,40 @@
 #include "demos/faq-bot/answer_stream.h"
 #include "demos/faq-bot/fake_tools.h"
 #include "demos/faq-bot/faq_prompt.h"
-#include "demos/faq-bot/faq_retriever.h"
 #include "demos/faq-bot/reply.h"
 #include "demos/faq-bot/reply_constraint.h"
 #include "demos/faq-bot/reply_ranker.h"
-#include "demos/faq-bot/spelling.h"
 #include "engine/constrain/dfa.h"
+#include "engine/tokenizer/chat_template/chat_template.h"
+#include "sdk/rag/faq_retriever.h"
+#include "sdk/rag/spelling.h"
 #include "tests/demos/faq-bot/test_paths.h"
 
 using namespace stemma::faqbot;
+using namespace stemma::rag;
 using namespace faqbot_test;
 
 namespace {
+
+// The conversation as the bot renders it: the model's own chat template (its HF export's
+// tokenizer_config.json; the GGUF carries the same), through the template interpreter the SDK's
+// Runtime uses.
+std::string render_chat(const std::vector<Message>& messages, bool add_generation_prompt) {
+  static const stemma::ChatTemplate chat_template = [] {
+    std::ifstream in(std::string(STEMMA_FIXTURES_DIR) + "/faq-model/tokenizer_config.json");
+    const nlohmann::json config = nlohmann::json::parse(in);
+    auto t = stemma::ChatTemplate::parse(config.at("chat_template").get<std::string>());
+    REQUIRE(t.ok());
+    return std::move(t).value();
+  }();
+  stemma::ChatTemplateInputs in;
+  for (const Message& m : messages)
+    in.messages.push_back({{"role", m.role}, {"content", m.content}});
+  in.add_generation_prompt = add_generation_prompt;
+  auto text = chat_template.render(in);
+  REQUIRE(text.ok());
+  return std::move(text).value();
+}
 
 std::unique_ptr<FaqRetriever> make_retriever() {
   auto faq = load_faq(kFaq);

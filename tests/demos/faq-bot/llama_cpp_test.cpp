@@ -61,7 +61,7 @@ TEST_CASE("greedy tokens are the same in Stemma and in llama.cpp from the same G
   std::vector<RequestId> ids;
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < prompts.size(); i += stride) {
-    Case c{prompts[i]["id"], bot.tokenizer().encode(prompts[i]["prompt"].get<std::string>()), {}};
+    Case c{prompts[i]["id"], bot.text().encode(prompts[i]["prompt"].get<std::string>(), true), {}};
     GenerationOptions so;
     so.temperature = 0;
     so.max_tokens = max_tokens;  // unconstrained: the model's own greedy choice at every step
@@ -133,7 +133,7 @@ TEST_CASE("greedy tokens are the same in Stemma and in llama.cpp from the same G
     const auto theirs = j["output_ids"].get<std::vector<int32_t>>();
     // Stemma keeps the <|im_end|> it stopped at; node-llama-cpp reports it as "eog".
     std::vector<int32_t> ours = c.stemma;
-    const bool stemma_eos = !ours.empty() && ours.back() == bot.tokenizer().eos_id();
+    const bool stemma_eos = !ours.empty() && ours.back() == bot.text().eos_id();
     if (stemma_eos) ours.pop_back();
     ended += stemma_eos;
     const bool identical = theirs == ours && j["eog"].get<bool>() == stemma_eos;

@@ -70,7 +70,7 @@ TEST_CASE("greedy decoding matches HF transformers on the shipped model") {
     GenerationOptions so;
     so.temperature = 0;
     so.max_tokens = static_cast<int32_t>(c.hf_ids.size()) + 1;  // the reply, then <|im_end|>
-    auto id = bot.engine().submit(bot.tokenizer().encode(c.prompt), so);
+    auto id = bot.engine().submit(bot.text().encode(c.prompt, true), so);
     REQUIRE(id.ok());
     ids.push_back(id.value());
   }
@@ -80,7 +80,7 @@ TEST_CASE("greedy decoding matches HF transformers on the shipped model") {
     auto out = bot.engine().wait(ids[i]);
     REQUIRE(out.ok());
     std::vector<int32_t> got = out.value().tokens;
-    const bool ended = !got.empty() && got.back() == bot.tokenizer().eos_id();
+    const bool ended = !got.empty() && got.back() == bot.text().eos_id();
     if (ended) got.pop_back();
     const bool identical = ended && got == cases[i].hf_ids;
     same += identical;
@@ -130,7 +130,8 @@ TEST_CASE("constrained replies parse and cite only retrieved entries") {
 TEST_CASE("a second question reuses the cached system prompt") {
   FaqBot& bot = shared_bot();
   // The system prompt's tokens: everything before the first user turn.
-  const auto system_only = bot.tokenizer().encode(render_chat({{"system", kSystemPrompt}}, false));
+  const auto system_only =
+      bot.text().encode(*bot.render_prompt({{"system", kSystemPrompt}}, false), true);
   Session a = bot.new_session();
   auto first = bot.ask(a, "How do I reset my hub?");
   REQUIRE(first.ok());
@@ -165,7 +166,7 @@ TEST_CASE("multi-turn session: append-only history, cache reuse, persisted in th
   const std::vector<Message> after_first = s.messages;
   REQUIRE(after_first.size() == 4);  // system, user, context, assistant
   CHECK(after_first[3].role == "assistant");
-  const std::string first_prompt = render_chat(after_first, false);
+  const std::string first_prompt = *bot.render_prompt(after_first, false);
 
   auto t2 = bot.ask(s, "What is the range of the Lumora Hub?");
   REQUIRE(t2.ok());
@@ -176,7 +177,7 @@ TEST_CASE("multi-turn session: append-only history, cache reuse, persisted in th
     CHECK(s.messages[i].content == after_first[i].content);
   }
   const Generation& g = t2.value().generations[0];
-  const auto first_tokens = bot.tokenizer().encode(first_prompt);
+  const auto first_tokens = bot.text().encode(first_prompt, true);
   MESSAGE("second turn: " << g.cached_tokens << " of " << g.prompt_tokens
                           << " prompt tokens cached; first turn with reply: "
                           << first_tokens.size());
@@ -230,15 +231,15 @@ TEST_CASE("reply scores are the model's log-likelihood, and ranking picks among 
   REQUIRE(out.ok());
   std::vector<int32_t> ids = out.value().tokens;
   REQUIRE(!ids.empty());
-  REQUIRE(ids.back() == bot.tokenizer().eos_id());
+  REQUIRE(ids.back() == bot.text().eos_id());
   double sampled = 0;
   for (float lp : out.value().logprobs) sampled += lp;
   ids.pop_back();
-  auto text = bot.tokenizer().decode(ids);
+  auto text = bot.text().decode(ids);
   REQUIRE(text.ok());
   // ... equals the score of that reply (prompt logprobs over the same tokens).
-  auto scores = score_replies(bot.engine(), bot.tokenizer(),
-                              {{messages, text.value()}, {messages, "{\"answer\": \"x\"}"}});
+  auto scores =
+      score_replies(bot.runtime(), {{messages, text.value()}, {messages, "{\"answer\": \"x\"}"}});
   REQUIRE(scores.ok());
   MESSAGE("greedy reply: " << text.value() << " logprob " << sampled << ", scored "
                            << scores.value()[0]);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "sdk/rag/context_message.h"
+
 namespace stemma::rag {
 namespace {
 
@@ -99,6 +101,35 @@ TEST_CASE("prompt: the budget keeps the best-scoring hits, duplicates count once
   CHECK(p.source_refs == std::vector<std::string>{"a-high#0", "m-mid#0"});
   options.max_retrieved_chars = 0;
   CHECK(assemble_prompt(parts, options).source_refs.size() == 3);
+}
+
+TEST_CASE("prompt: the context-message placement is the FAQ model's trained shape") {
+  PromptParts parts = base_parts();
+  parts.retrieved = {hit("manual/a", 1, 2.0)};
+  PromptAssemblyOptions options;
+  options.placement = RetrievedPlacement::kContextMessage;
+  AssembledPrompt p = assemble_prompt(parts, options);
+  AssembledPrompt plain = assemble_prompt(base_parts(), options);
+  // system, history, the question alone, then the retrieved block as a message of its own.
+  REQUIRE(p.messages.size() == 5);
+  CHECK(p.messages[0].content == plain.messages[0].content);
+  CHECK(p.messages[3].role == "user");
+  CHECK(p.messages[3].content == parts.question);
+  CHECK(p.messages[4].role == "context");
+  CHECK(p.messages[4].content == render_hit(parts.retrieved[0]));  // no header: the role says it
+  // Nothing retrieved: the block says so, as in training.
+  REQUIRE(plain.messages.size() == 5);
+  CHECK(plain.messages[4].content == "(no results)");
+}
+
+TEST_CASE("context block: FAQ entries as the FAQ model was trained on them") {
+  FaqEntry a{"faq-001", "Resetting the hub", "How do I reset my hub?", "Hold the button.", "", "",
+             ""};
+  FaqEntry b{"faq-015", "Hub range", "How far does the hub reach?", "15 meters.", "", "", ""};
+  CHECK(context_block({&a, &b}) ==
+        "[faq-001] Resetting the hub\nQ: How do I reset my hub?\nA: Hold the button.\n\n"
+        "[faq-015] Hub range\nQ: How far does the hub reach?\nA: 15 meters.");
+  CHECK(context_block({}) == "(no results)");
 }
 
 }  // namespace

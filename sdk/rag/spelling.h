@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "demos/faq-bot/faq_data.h"
+#include "sdk/rag/faq_entry.h"
 
-namespace stemma::faqbot {
+namespace stemma::rag {
 
 // Terms shorter than this are never corrected (too many real words are one slip apart).
 inline constexpr size_t kMinCorrectedLength = 5;
@@ -38,4 +38,4 @@ class SpellingVocabulary {
   std::map<std::string, int64_t, std::less<>> counts_;
 };
 
-}  // namespace stemma::faqbot
+}  // namespace stemma::rag

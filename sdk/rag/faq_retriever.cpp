@@ -1,11 +1,11 @@
-#include "demos/faq-bot/faq_retriever.h"
+#include "sdk/rag/faq_retriever.h"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <iterator>
 
-namespace stemma::faqbot {
+namespace stemma::rag {
 namespace {
 
 // faq_format.STOPWORDS (docs/demo-model.md), sorted for binary search.
@@ -218,4 +218,4 @@ Result<std::vector<ScoredEntry>> FaqRetriever::search_scored(std::string_view qu
   return out;
 }
 
-}  // namespace stemma::faqbot
+}  // namespace stemma::rag

@@ -1,5 +1,6 @@
-// The retriever the shipped model was trained with (tools/train/faq_format.py, Retriever), so
-// the context blocks the demo puts in prompts are exactly those of training:
+// FaqRetriever: retrieval over FAQ entries with a fixed, documented ranking, so that a model
+// can be trained on exactly the context blocks it returns (context_message.h). The shipped FAQ
+// model was trained with it (tools/train/faq_format.py, Retriever):
 //
 //   CREATE VIRTUAL TABLE faq USING fts5(id UNINDEXED, title, question, answer, tags,
 //                                       tokenize = 'porter unicode61');   -- rows in FAQ order
@@ -9,12 +10,12 @@
 // The MATCH string ORs the question's query terms, each spelling-corrected (spelling.h) when it
 // is at least kMinCorrectedLength characters, not all digits, and matches no entry.
 //
-// It lives here and not in sdk/rag's RagStore on purpose: RagStore's table (title, heading,
-// body), its stop-word list and its fallback for all-stop-word questions are a general RAG
-// design, while this column set, these weights and this query construction are one trained
-// model's contract, which must not drift when the general store improves.
+// It is not RagStore (rag_store.h) on purpose: RagStore's table (title, heading, body), its
+// stop-word list and its fallback for all-stop-word questions are a general RAG design that may
+// improve, while this column set, these weights and this query construction are a trained
+// model's contract, which must not drift when the general store does.
 //
-// The index is an in-memory SQLite database (rebuilt from faq.json in a few milliseconds).
+// The index is an in-memory SQLite database (rebuilt from the entries in a few milliseconds).
 #pragma once
 
 #include <memory>
@@ -22,14 +23,14 @@
 #include <string_view>
 #include <vector>
 
-#include "demos/faq-bot/faq_data.h"
-#include "demos/faq-bot/spelling.h"
 #include "engine/api/status.h"
+#include "sdk/rag/faq_entry.h"
+#include "sdk/rag/spelling.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace stemma::faqbot {
+namespace stemma::rag {
 
 inline constexpr int kRetrieveTopK = 5;
 
@@ -77,4 +78,4 @@ class FaqRetriever {
   sqlite3_stmt* probe_ = nullptr;  // does one term match any entry
 };
 
-}  // namespace stemma::faqbot
+}  // namespace stemma::rag

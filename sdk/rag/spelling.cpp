@@ -1,10 +1,10 @@
-#include "demos/faq-bot/spelling.h"
+#include "sdk/rag/spelling.h"
 
 #include <algorithm>
 
-#include "demos/faq-bot/faq_retriever.h"
+#include "sdk/rag/faq_retriever.h"
 
-namespace stemma::faqbot {
+namespace stemma::rag {
 
 std::vector<std::string> term_edits(std::string_view term) {
   static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -66,4 +66,4 @@ std::optional<std::string> SpellingVocabulary::best_edit(std::string_view term) 
   return best;
 }
 
-}  // namespace stemma::faqbot
+}  // namespace stemma::rag
