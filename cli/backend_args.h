@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "engine/api/engine.h"
 #include "engine/backend/cpu/cpu_executor.h"
 #include "engine/backend/cuda_backend.h"
-#include "engine/api/engine.h"
 
 namespace stemma::cli {
 

@@ -13,8 +13,8 @@
 #include <span>
 #include <vector>
 
-#include "engine/attn/attention_cost_model.h"
 #include "engine/api/status.h"
+#include "engine/attn/attention_cost_model.h"
 #include "kernels/attention_item.h"
 
 namespace stemma::attn {
