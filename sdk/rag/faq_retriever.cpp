@@ -9,7 +9,7 @@ namespace stemma::rag {
 namespace {
 
 // faq_format.STOPWORDS (docs/demo-model.md), sorted for binary search.
-constexpr std::string_view kStopWords[] = {
+constexpr std::string_view kFaqStopWords[] = {
     "a",      "about", "an",   "and",    "are",  "as",    "at",    "be",     "by",
     "can",    "could", "d",    "do",     "does", "for",   "from",  "has",    "have",
     "hello",  "hey",   "hi",   "how",    "i",    "if",    "in",    "is",     "it",
@@ -40,7 +40,7 @@ Status sqlite_error(sqlite3* db, const std::string& doing) {
 }  // namespace
 
 bool is_query_stop_word(std::string_view w) {
-  return std::binary_search(std::begin(kStopWords), std::end(kStopWords), w);
+  return std::binary_search(std::begin(kFaqStopWords), std::end(kFaqStopWords), w);
 }
 
 std::vector<std::string> query_terms(std::string_view question) {
