@@ -66,6 +66,10 @@ stemma_engine_options default_engine_options() {
   o.kv_memory_bytes = 0;
   o.max_batch_tokens = 0;
   o.radix_cache = 1;
+  o.backend = STEMMA_BACKEND_AUTO;
+  o.device = 0;
+  o.gpu_kv_memory_bytes = 0;
+  o.shared_prefix_attention = 1;
   return o;
 }
 
@@ -85,7 +89,26 @@ Status to_engine_options(const char* fn, const stemma_engine_options& o, EngineO
   if (o.radix_cache != 0 && o.radix_cache != 1) {
     return bad("radix_cache is " + std::to_string(o.radix_cache) + "; must be 0 or 1");
   }
+  if (o.backend < STEMMA_BACKEND_AUTO || o.backend > STEMMA_BACKEND_CUDA) {
+    return bad("backend is " + std::to_string(o.backend) +
+               "; must be STEMMA_BACKEND_AUTO (0), _CPU (1) or _CUDA (2)");
+  }
+  if (o.device < 0) return bad("device is " + std::to_string(o.device) + "; must be >= 0");
+  if (o.gpu_kv_memory_bytes < 0) {
+    return bad("gpu_kv_memory_bytes is " + std::to_string(o.gpu_kv_memory_bytes) +
+               "; must be >= 0");
+  }
+  if (o.shared_prefix_attention != 0 && o.shared_prefix_attention != 1) {
+    return bad("shared_prefix_attention is " + std::to_string(o.shared_prefix_attention) +
+               "; must be 0 or 1");
+  }
   out->model_path = o.model_path;
+  out->backend = o.backend == STEMMA_BACKEND_CPU    ? Backend::kCpu
+                 : o.backend == STEMMA_BACKEND_CUDA ? Backend::kCuda
+                                                    : Backend::kAuto;
+  out->device = o.device;
+  out->gpu_kv_memory_bytes = o.gpu_kv_memory_bytes;
+  out->shared_prefix_attention = o.shared_prefix_attention == 1;
   out->threads = o.threads;
   if (o.page_size > 0) out->page_size = o.page_size;
   if (o.kv_memory_bytes > 0) out->kv_memory_bytes = o.kv_memory_bytes;
@@ -103,6 +126,8 @@ Result<std::shared_ptr<EngineCore>> open_core(EngineOptions options) {
   // The keys stemma.h promises at the top level, next to the description's nested "sizes".
   info["vocab_size"] = m.vocab_size;
   info["context_length"] = m.max_position;
+  info["backend"] = m.backend;
+  info["backend_note"] = m.backend_note;
   const std::shared_ptr<const TextLayer> text = core->engine->text();
   info["has_chat_template"] = text && !text->chat_template_source().empty();
   core->model_info_json = info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -96,7 +96,22 @@ typedef struct stemma_engine_options {
   int64_t kv_memory_bytes; /* KV cache size; 0: 512 MiB */
   int32_t max_batch_tokens; /* tokens per engine step; 0: 2048 */
   int32_t radix_cache;      /* 1: share KV of common prefixes (default), 0: off */
+  /* Appended after the first release: a caller whose struct_size ends at radix_cache gets the
+   * defaults below (AUTO, device 0, ...). */
+  int32_t backend;                 /* STEMMA_BACKEND_* (default AUTO) */
+  int32_t device;                  /* GPU index for CUDA and AUTO; default 0 */
+  int64_t gpu_kv_memory_bytes;     /* CUDA: KV cache cap; 0: 90% of the GPU memory left after
+                                    * the weights (kv_memory_bytes is the CPU's) */
+  int32_t shared_prefix_attention; /* CUDA: 1 (default) reads a prefix cached for several
+                                    * requests once per batch; 0: per request (the baseline) */
 } stemma_engine_options;
+
+/* Where the model runs. AUTO: the GPU when this library was built with CUDA and GPU `device`
+ * answers, else the CPU; stemma_engine_model_info's "backend" says which runs and
+ * "backend_note" why. CUDA on a library built without it fails with STEMMA_UNSUPPORTED, and
+ * with STEMMA_FAILED_PRECONDITION when no GPU is usable; stemma_last_error() names the
+ * backend. */
+enum { STEMMA_BACKEND_AUTO = 0, STEMMA_BACKEND_CPU = 1, STEMMA_BACKEND_CUDA = 2 };
 
 /* Fills defaults (struct_size included). */
 STEMMA_API void stemma_engine_options_init(stemma_engine_options* options);
@@ -127,7 +142,8 @@ typedef struct stemma_engine_stats {
 STEMMA_API void stemma_engine_stats_init(stemma_engine_stats* stats);
 STEMMA_API stemma_status stemma_engine_stats_get(const stemma_engine* engine,
                                                  stemma_engine_stats* stats);
-/* {"architecture": ..., "vocab_size": ..., "context_length": ..., ...} */
+/* {"architecture": ..., "vocab_size": ..., "context_length": ..., "backend": "cpu" | "cuda",
+ * "backend_note": "" | "auto: ..." (why AUTO chose it), ...} */
 STEMMA_API stemma_status stemma_engine_model_info(const stemma_engine* engine, char** json_out);
 
 /* Text -> token ids. add_special: 1 adds BOS/EOS as the model says; special tokens written in

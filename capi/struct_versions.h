@@ -1,7 +1,7 @@
 // Versioned option and statistics structs. Each struct of capi/stemma.h starts with its
-// struct_size; the library accepts any size from the struct's first released version up to the
-// one it was built with. Fields past the caller's struct_size keep their defaults (inputs) or
-// are not written (outputs), so a caller built against an older header keeps working.
+// struct_size; the library accepts the size of each released version of the struct (kSizes),
+// up to the one it was built with. Fields past the caller's struct_size keep their defaults
+// (inputs) or are not written (outputs), so a caller built against an older header keeps working.
 //
 // The v1 sizes are frozen here as copies of the first released layouts: when a field is added
 // to a struct in stemma.h, its v1 copy below stays as it is (the static_asserts check that the
@@ -66,21 +66,26 @@ template <>
 struct StructVersion<stemma_engine_options> {
   static constexpr size_t kFirst = sizeof(v1::engine_options);
   static constexpr const char* kName = "stemma_engine_options";
+  // v2 appended backend, device, gpu_kv_memory_bytes, shared_prefix_attention.
+  static constexpr size_t kSizes[] = {kFirst, sizeof(stemma_engine_options)};
 };
 template <>
 struct StructVersion<stemma_engine_stats> {
   static constexpr size_t kFirst = sizeof(v1::engine_stats);
   static constexpr const char* kName = "stemma_engine_stats";
+  static constexpr size_t kSizes[] = {kFirst};
 };
 template <>
 struct StructVersion<stemma_gen_options> {
   static constexpr size_t kFirst = sizeof(v1::gen_options);
   static constexpr const char* kName = "stemma_gen_options";
+  static constexpr size_t kSizes[] = {kFirst};
 };
 template <>
 struct StructVersion<stemma_agent_options> {
   static constexpr size_t kFirst = sizeof(v1::agent_options);
   static constexpr const char* kName = "stemma_agent_options";
+  static constexpr size_t kSizes[] = {kFirst};
 };
 
 // The released prefix of each struct must not move.
@@ -96,13 +101,28 @@ static_assert(sizeof(stemma_engine_stats) >= sizeof(v1::engine_stats));
 static_assert(sizeof(stemma_gen_options) >= sizeof(v1::gen_options));
 static_assert(sizeof(stemma_agent_options) >= sizeof(v1::agent_options));
 
+static_assert(offsetof(stemma_engine_options, shared_prefix_attention) + sizeof(int32_t) <=
+              sizeof(stemma_engine_options));
+
+// The struct_size of a released version of T (each released struct's sizeof, oldest first).
+template <typename T>
+bool released_size(size_t size) {
+  for (size_t s : StructVersion<T>::kSizes)
+    if (s == size) return true;
+  return false;
+}
+
 template <typename T>
 Status check_struct_size(const char* function, const char* arg, size_t size) {
-  if (size < StructVersion<T>::kFirst || size > sizeof(T)) {
-    return InvalidArgument(
-        std::string(function) + ": " + arg + "->struct_size is " + std::to_string(size) + "; " +
-        StructVersion<T>::kName + " is " + std::to_string(StructVersion<T>::kFirst) + " to " +
-        std::to_string(sizeof(T)) + " bytes (set it with the *_init function or to sizeof)");
+  if (!released_size<T>(size)) {
+    std::string sizes;
+    for (size_t s : StructVersion<T>::kSizes) {
+      if (!sizes.empty()) sizes += " or ";
+      sizes += std::to_string(s);
+    }
+    return InvalidArgument(std::string(function) + ": " + arg + "->struct_size is " +
+                           std::to_string(size) + "; " + StructVersion<T>::kName + " is " + sizes +
+                           " bytes (set it with the *_init function or to sizeof)");
   }
   return OkStatus();
 }
@@ -137,7 +157,7 @@ template <typename T>
 void init_struct(T* out, const T& defaults) {
   if (out == nullptr) return;
   size_t size = out->struct_size;
-  if (size < StructVersion<T>::kFirst || size > sizeof(T)) size = sizeof(T);
+  if (!released_size<T>(size)) size = sizeof(T);
   std::memcpy(static_cast<void*>(out), static_cast<const void*>(&defaults), size);
   out->struct_size = size;
 }

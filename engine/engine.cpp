@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -33,9 +34,27 @@ using CompiledPtr = std::shared_ptr<const constrain::CompiledConstraint>;
 
 // The model: `model_out` receives the weights (when the engine runs them on its own executor)
 // so that the caller can take the tokenizer and description they carry.
-Result<std::shared_ptr<ModelExecutor>> make_executor(
-    const EngineOptions& o, const EngineParts& p, std::shared_ptr<const LoadedModel>* model_out) {
-  if (p.executor) return p.executor;
+// `where` gets the backend it runs on and, for auto, why (ModelInfo::backend, backend_note).
+struct BackendChoice {
+  std::string backend;
+  std::string note;
+};
+
+Result<std::shared_ptr<ModelExecutor>> make_executor(const EngineOptions& o, const EngineParts& p,
+                                                     std::shared_ptr<const LoadedModel>* model_out,
+                                                     BackendChoice* where) {
+  if (o.device < 0) {
+    return InvalidArgument("EngineOptions: device is " + std::to_string(o.device) +
+                           "; must be >= 0");
+  }
+  if (o.gpu_kv_memory_bytes < 0) {
+    return InvalidArgument("EngineOptions: gpu_kv_memory_bytes is " +
+                           std::to_string(o.gpu_kv_memory_bytes) + "; must be >= 0");
+  }
+  if (p.executor) {
+    where->backend = "executor";
+    return p.executor;
+  }
   std::shared_ptr<const LoadedModel> model = p.model;
   if (!model) {
     if (o.model_path.empty()) {
@@ -59,9 +78,19 @@ Result<std::shared_ptr<ModelExecutor>> make_executor(
   // auto: the GPU when this build has the CUDA backend and a GPU answers, else the CPU.
   Backend backend = o.backend;
   if (backend == Backend::kAuto) {
-    backend =
-        cuda_backend_built() && cuda_device_name(o.device).ok() ? Backend::kCuda : Backend::kCpu;
+    if (!cuda_backend_built()) {
+      backend = Backend::kCpu;
+      where->note = "auto: this build has no CUDA backend; running on the CPU";
+    } else if (auto gpu = cuda_device_name(o.device); !gpu.ok()) {
+      backend = Backend::kCpu;
+      where->note = "auto: no usable GPU " + std::to_string(o.device) + " (" +
+                    gpu.status().message() + "); running on the CPU";
+    } else {
+      backend = Backend::kCuda;
+      where->note = "auto: GPU " + std::to_string(o.device) + " (" + *gpu + ")";
+    }
   }
+  where->backend = backend_name(backend);
   if (backend == Backend::kCuda) {
     CudaOptions co;
     co.device = o.device;
@@ -521,7 +550,8 @@ Result<std::unique_ptr<Engine>> open_engine(EngineOptions options, EngineParts p
   if (options.max_running < 1) return InvalidArgument("max_running must be >= 1");
   auto impl = EngineAccess::new_impl();
   std::shared_ptr<const LoadedModel> model;
-  STEMMA_ASSIGN_OR_RETURN(impl->executor, make_executor(options, parts, &model));
+  BackendChoice where;
+  STEMMA_ASSIGN_OR_RETURN(impl->executor, make_executor(options, parts, &model, &where));
   impl->tokenizer = parts.tokenizer;
   if (!impl->tokenizer && model && model->tokenizer) {
     auto tok = Tokenizer::create(*model->tokenizer);
@@ -536,6 +566,8 @@ Result<std::unique_ptr<Engine>> open_engine(EngineOptions options, EngineParts p
   }
   if (impl->executor->config().vocab_size < 1) return InvalidArgument("model has an empty vocab");
   impl->model_info = describe(impl->executor->config(), kv, model.get());
+  impl->model_info.backend = std::move(where.backend);
+  impl->model_info.backend_note = std::move(where.note);
   sched::SchedulerOptions so;
   so.max_batch_tokens = options.max_batch_tokens;
   so.prefill_chunk = options.prefill_chunk;

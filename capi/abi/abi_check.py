@@ -9,7 +9,8 @@ capi/abi/:
                constant: printed by a C program this script writes from the header (--emit-dump)
                and the build compiles
 
-A removed or changed entry is an ABI break; an entry that is not listed yet fails too, so the
+A removed or changed entry is an ABI break (a struct's size may only grow: fields are appended,
+each listed with its offset); an entry that is not listed yet fails too, so the
 lists stay complete (run with --update after a deliberate addition, and commit the diff).
 Layouts are those of LP64 Linux (x86-64, aarch64); the layout part is skipped elsewhere.
 
@@ -138,11 +139,20 @@ def write_list(path, header_lines, entries):
             f.write(f"{key}: {entries[key]}\n")
 
 
+def struct_grew(released, current):
+    """'size 40' -> 'size 64': a struct may grow at its end (its fields keep their offsets)."""
+    r = re.fullmatch(r"size (\d+)", released)
+    c = re.fullmatch(r"size (\d+)", current)
+    return bool(r and c) and int(c.group(1)) > int(r.group(1))
+
+
 def compare(what, released, current):
     errors = []
     for key in sorted(released):
         if key not in current:
             errors.append(f"ABI break: {what} '{key}' was removed (released as: {released[key]})")
+        elif key.startswith("struct ") and struct_grew(released[key], current[key]):
+            continue  # fields appended (each new field is an entry of its own, checked below)
         elif current[key] != released[key]:
             errors.append(f"ABI break: {what} '{key}' changed\n    released: {released[key]}\n"
                           f"    now:      {current[key]}")

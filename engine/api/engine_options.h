@@ -6,16 +6,24 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/api/status.h"
+
 namespace stemma {
 
 // Where the model runs (backend_from_name / backend_name spell it "auto", "cpu", "cuda").
 enum class Backend { kAuto, kCpu, kCuda };
 
+// "auto", "cpu", "cuda" -> Backend (InvalidArgument naming the value otherwise), and back.
+Result<Backend> backend_from_name(const std::string& name);
+const char* backend_name(Backend b);
+
 struct EngineOptions {
   std::string model_path;  // a .gguf file or an HF folder (config.json + *.safetensors)
 
   // Where the model runs: kAuto picks the GPU when this build has the CUDA backend and a GPU
-  // answers, else the CPU; kCuda without one is an error naming why.
+  // answers, else the CPU (ModelInfo::backend and backend_note say which and why); kCuda
+  // without one is an error naming why (Unsupported: not compiled in; FailedPrecondition: no
+  // usable GPU).
   Backend backend = Backend::kAuto;
   int32_t device = 0;                   // GPU index (cuda)
   int64_t gpu_kv_memory_bytes = 0;      // cuda: KV pool cap when num_pages is 0; 0: 90% of the

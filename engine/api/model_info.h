@@ -17,6 +17,10 @@ struct ModelInfo {
   // A JSON description of the model (architecture, sizes, tensor types, parameter count, rope,
   // tokenizer: what `stemma info` prints) when the engine loaded the model; "{}" otherwise.
   std::string json = "{}";
+  // Where the model runs: "cpu" or "cuda" ("executor" when a test handed the engine one), and
+  // when EngineOptions::backend was auto, why it picked that ("auto: ..."; empty otherwise).
+  std::string backend;
+  std::string backend_note;
 };
 
 }  // namespace stemma

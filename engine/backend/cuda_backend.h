@@ -6,16 +6,12 @@
 #include <memory>
 #include <string>
 
-#include "engine/api/engine_options.h"  // Backend
+#include "engine/api/engine_options.h"  // Backend, backend_from_name
 #include "engine/api/status.h"
 #include "engine/backend/model_executor.h"
 #include "engine/model/model_loader.h"
 
 namespace stemma {
-
-// "auto", "cpu", "cuda" (InvalidArgument naming the value otherwise).
-Result<Backend> backend_from_name(const std::string& name);
-const char* backend_name(Backend b);
 
 struct CudaOptions {
   int device = 0;

@@ -3,6 +3,7 @@
 // prompts rendered by tools/train/faq_format.py.
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -103,6 +104,81 @@ TEST_CASE("opening: options are checked and errors name the file") {
   CHECK((s == STEMMA_CORRUPT_DATA || s == STEMMA_INVALID_ARGUMENT || s == STEMMA_UNSUPPORTED));
   CHECK(last_error().find(junk) != std::string::npos);
   std::filesystem::remove(junk);
+}
+
+TEST_CASE("backend: cuda without CUDA is refused naming it; auto says it fell back to the CPU") {
+  stemma_engine_options o;
+  stemma_engine_options_init(&o);
+  CHECK(o.backend == STEMMA_BACKEND_AUTO);
+  CHECK(o.device == 0);
+  CHECK(o.gpu_kv_memory_bytes == 0);
+  CHECK(o.shared_prefix_attention == 1);
+  o.model_path = kModel.c_str();
+  o.threads = 1;
+  o.kv_memory_bytes = int64_t{16} << 20;
+  stemma_engine* e = nullptr;
+  o.backend = 7;
+  CHECK(stemma_engine_open(&o, &e) == STEMMA_INVALID_ARGUMENT);
+  CHECK(last_error().find("options->backend is 7") != std::string::npos);
+  o.backend = STEMMA_BACKEND_CUDA;
+  o.device = -1;
+  CHECK(stemma_engine_open(&o, &e) == STEMMA_INVALID_ARGUMENT);
+  CHECK(last_error().find("options->device is -1") != std::string::npos);
+  o.device = 0;
+  o.shared_prefix_attention = 2;
+  CHECK(stemma_engine_open(&o, &e) == STEMMA_INVALID_ARGUMENT);
+  CHECK(last_error().find("shared_prefix_attention is 2") != std::string::npos);
+  o.shared_prefix_attention = 1;
+  // This machine has no GPU: not compiled in (Unsupported), or no usable device.
+  const stemma_status s = stemma_engine_open(&o, &e);
+  CHECK((s == STEMMA_UNSUPPORTED || s == STEMMA_FAILED_PRECONDITION));
+  CHECK(e == nullptr);
+  CHECK(last_error().find("cuda") != std::string::npos);
+  if (s == STEMMA_UNSUPPORTED) CHECK(last_error().find("no CUDA backend") != std::string::npos);
+
+  for (int32_t backend : {STEMMA_BACKEND_AUTO, STEMMA_BACKEND_CPU}) {
+    o.backend = backend;
+    REQUIRE(stemma_engine_open(&o, &e) == STEMMA_OK);
+    CString info;
+    REQUIRE(stemma_engine_model_info(e, info.out()) == STEMMA_OK);
+    const auto j = info.json();
+    CHECK(j.at("backend") == "cpu");
+    const std::string note = j.at("backend_note").get<std::string>();
+    if (backend == STEMMA_BACKEND_AUTO) {
+      CHECK(note.rfind("auto: ", 0) == 0);
+      CHECK(note.find("running on the CPU") != std::string::npos);
+    } else {
+      CHECK(note.empty());
+    }
+    stemma_engine_free(e);
+    e = nullptr;
+  }
+}
+
+TEST_CASE("a stemma_engine_options of the first release's size still opens, on the defaults") {
+  // A caller built against the first header: its struct ends at radix_cache; whatever follows
+  // in memory is not the library's to read.
+  struct V1Caller {
+    stemma_engine_options o;
+    unsigned char after[32];
+  };
+  V1Caller c;
+  std::memset(&c, 0xAB, sizeof c);
+  const size_t v1_size = offsetof(stemma_engine_options, radix_cache) + sizeof(int32_t);
+  c.o.struct_size = v1_size;
+  stemma_engine_options_init(&c.o);
+  CHECK(c.o.struct_size == v1_size);
+  CHECK(c.o.radix_cache == 1);
+  CHECK(c.o.backend == static_cast<int32_t>(0xABABABAB));  // past its size: untouched
+  c.o.model_path = kModel.c_str();
+  c.o.threads = 1;
+  c.o.kv_memory_bytes = int64_t{16} << 20;
+  stemma_engine* e = nullptr;
+  REQUIRE_MESSAGE(stemma_engine_open(&c.o, &e) == STEMMA_OK, last_error());
+  CString info;
+  REQUIRE(stemma_engine_model_info(e, info.out()) == STEMMA_OK);
+  CHECK(info.json().at("backend") == "cpu");  // auto, the default
+  stemma_engine_free(e);
 }
 
 TEST_CASE("model_info describes the model as its HF files do") {
