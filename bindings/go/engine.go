@@ -13,6 +13,19 @@ import (
 	"unsafe"
 )
 
+// Backend is where an engine runs its model (STEMMA_BACKEND_*).
+type Backend int32
+
+const (
+	// BackendAuto (the zero value): the GPU when the library has CUDA and the GPU answers, else
+	// the CPU. ModelInfo's "backend" says which runs and "backend_note" why.
+	BackendAuto Backend = C.STEMMA_BACKEND_AUTO
+	BackendCPU  Backend = C.STEMMA_BACKEND_CPU
+	// BackendCUDA: the GPU; Open fails with ErrUnsupported on a library built without CUDA and
+	// with ErrFailedPrecondition where no GPU is usable.
+	BackendCUDA Backend = C.STEMMA_BACKEND_CUDA
+)
+
 // EngineOptions tunes an engine; the zero value means the library's defaults.
 type EngineOptions struct {
 	Threads           int   // backend threads; 0: one per hardware thread
@@ -20,6 +33,12 @@ type EngineOptions struct {
 	KVMemoryBytes     int64 // KV cache size; 0: 512 MiB
 	MaxBatchTokens    int   // tokens per engine step; 0: 2048
 	DisableRadixCache bool  // true: no prefix sharing (the baseline)
+	Backend           Backend
+	Device            int   // GPU index for BackendCUDA and BackendAuto
+	GPUKVMemoryBytes  int64 // CUDA: KV cache cap; 0: 90% of the GPU memory left after the weights
+	// CUDA: true reads a prefix cached for several requests once per request instead of once
+	// per batch (the baseline).
+	DisableSharedPrefixAttention bool
 }
 
 // Engine is a loaded model with its KV cache and worker thread. Its methods may be called from
@@ -54,6 +73,12 @@ func Open(modelPath string, opts *EngineOptions) (*Engine, error) {
 		}
 		if opts.DisableRadixCache {
 			co.radix_cache = 0
+		}
+		co.backend = C.int32_t(opts.Backend)
+		co.device = C.int32_t(opts.Device)
+		co.gpu_kv_memory_bytes = C.int64_t(opts.GPUKVMemoryBytes)
+		if opts.DisableSharedPrefixAttention {
+			co.shared_prefix_attention = 0
 		}
 	}
 	var ptr *C.stemma_engine

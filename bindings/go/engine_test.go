@@ -2,6 +2,7 @@ package stemma
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,49 @@ func TestModelInfo(t *testing.T) {
 	// docs/demo-model.md: a llama model with a 4096-token vocabulary.
 	if info["architecture"] != "llama" || info["vocab_size"] != float64(4096) {
 		t.Fatalf("model info %v", info)
+	}
+}
+
+func TestBackendChoice(t *testing.T) {
+	// No GPU here: CUDA is refused naming it (Unsupported without the CUDA backend,
+	// FailedPrecondition without a usable GPU); CPU and auto run on the CPU and say so.
+	small := EngineOptions{Threads: 1, KVMemoryBytes: 16 << 20}
+	cuda := small
+	cuda.Backend = BackendCUDA
+	_, err := Open(modelPath(), &cuda)
+	if !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrFailedPrecondition) {
+		t.Fatalf("cuda without a GPU: %v", err)
+	}
+	if !strings.Contains(err.Error(), "cuda") {
+		t.Fatalf("the error does not name cuda: %v", err)
+	}
+	bad := small
+	bad.Backend = 7
+	if _, err := Open(modelPath(), &bad); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("backend 7: %v", err)
+	}
+	cpu := small
+	cpu.Backend = BackendCPU
+	cpu.DisableSharedPrefixAttention = true
+	e, err := Open(modelPath(), &cpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	info, err := e.ModelInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info["backend"] != "cpu" || info["backend_note"] != "" {
+		t.Fatalf("cpu: %v %v", info["backend"], info["backend_note"])
+	}
+	auto, err := engine(t).ModelInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	note, _ := auto["backend_note"].(string)
+	if auto["backend"] != "cpu" || !strings.HasPrefix(note, "auto: ") {
+		t.Fatalf("auto: %v %v", auto["backend"], note)
 	}
 }
 

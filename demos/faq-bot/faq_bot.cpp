@@ -31,6 +31,8 @@ Result<std::unique_ptr<FaqBot>> FaqBot::create(FaqBotOptions options) {
   EngineOptions eo;
   eo.model_path = options.model_path;
   eo.threads = options.threads;
+  eo.backend = options.backend;
+  eo.device = options.device;
   eo.kv_memory_bytes = options.kv_memory_bytes;
   STEMMA_ASSIGN_OR_RETURN(bot->engine_, Engine::open(std::move(eo)));
   auto runtime = program::Runtime::create(*bot->engine_);

@@ -47,6 +47,10 @@ struct FaqBotOptions {
   std::string faq_path;
   std::vector<FaqEntry> faq;  // used instead of faq_path when not empty
   int32_t threads = 0;        // engine threads (0: one per hardware thread)
+  // Where the model runs (auto: the GPU when the build has CUDA and GPU `device` answers, else
+  // the CPU; cuda where there is none is an error). engine().model_info().backend says which.
+  Backend backend = Backend::kAuto;
+  int32_t device = 0;
   int32_t max_new_tokens = 200;
   bool constrain = true;  // generate under the reply/tool-call automaton
   bool grounding = true;  // replace ungrounded answers by the escalation

@@ -46,6 +46,9 @@ const char* kUsage =
     "  --sessions FILE      persist sessions in this SQLite file (ChatStore)\n"
     "  --session ID         resume a persisted session (interactive / --ask)\n"
     "  --threads N          engine threads (default: all cores)\n"
+    "  --backend NAME       auto (default: the GPU if this build has CUDA and one answers),\n"
+    "                       cpu or cuda\n"
+    "  --device N           GPU index for cuda and auto (default 0)\n"
     "  --max-tokens N       tokens per assistant turn (default 200)\n"
     "  --no-constrain       sample without the reply automaton\n"
     "  --no-grounding       show answers even when they cite no retrieved entry\n"
@@ -88,7 +91,15 @@ bool parse_args(int argc, char** argv, Args* a, int* rc) {
       if (!value(&a->eval_out)) return false;
     } else if (k == "--sessions") {
       if (!value(&a->sessions)) return false;
-    } else if (k == "--session" || k == "--threads" || k == "--max-tokens") {
+    } else if (k == "--backend") {
+      if (!value(&v)) return false;
+      auto b = backend_from_name(v);
+      if (!b.ok()) {
+        *rc = usage_error("--backend: " + b.status().message());
+        return false;
+      }
+      a->bot.backend = *b;
+    } else if (k == "--session" || k == "--threads" || k == "--max-tokens" || k == "--device") {
       if (!value(&v)) return false;
       char* end = nullptr;
       const long long n = std::strtoll(v.c_str(), &end, 10);
@@ -99,6 +110,7 @@ bool parse_args(int argc, char** argv, Args* a, int* rc) {
       if (k == "--session") a->session = n;
       if (k == "--threads") a->bot.threads = static_cast<int32_t>(n);
       if (k == "--max-tokens") a->bot.max_new_tokens = static_cast<int32_t>(n);
+      if (k == "--device") a->bot.device = static_cast<int32_t>(n);
     } else if (k == "--json") {
       a->json = true;
     } else if (k == "--multi-turn") {
@@ -179,11 +191,12 @@ nlohmann::json turn_json(const TurnResult& t) {
 void print_stats(Engine& engine) {
   const EngineStats s = engine.stats();
   std::printf(
-      "[engine] prompt tokens: %lld from the radix cache, %lld computed (hit rate %.1f%%); "
-      "%lld generated in %lld steps; KV pages %d in use, %d cached, %d total\n",
-      static_cast<long long>(s.cached_tokens), static_cast<long long>(s.prefill_tokens),
-      100.0 * s.cache_hit_rate(), static_cast<long long>(s.generated_tokens),
-      static_cast<long long>(s.steps), s.pages_in_use, s.cached_pages, s.pages_total);
+      "[engine] on %s; prompt tokens: %lld from the radix cache, %lld computed (hit rate "
+      "%.1f%%); %lld generated in %lld steps; KV pages %d in use, %d cached, %d total\n",
+      engine.model_info().backend.c_str(), static_cast<long long>(s.cached_tokens),
+      static_cast<long long>(s.prefill_tokens), 100.0 * s.cache_hit_rate(),
+      static_cast<long long>(s.generated_tokens), static_cast<long long>(s.steps), s.pages_in_use,
+      s.cached_pages, s.pages_total);
 }
 
 // Asks one question with the answer streaming to the terminal, then a line of figures.

@@ -18,8 +18,32 @@ namespace Stemma
         public int MaxBatchTokens { get; set; }
         /// <summary>Share the KV cache of common prefixes (default true).</summary>
         public bool RadixCache { get; set; }
+        /// <summary>Where the model runs (default Auto); ModelInfo()'s "backend" says which.</summary>
+        public Backend Backend { get; set; }
+        /// <summary>GPU index for Cuda and Auto; default 0.</summary>
+        public int Device { get; set; }
+        /// <summary>CUDA: KV cache cap; 0: 90% of the GPU memory left after the weights.</summary>
+        public long GpuKvMemoryBytes { get; set; }
+        /// <summary>CUDA: read a prefix cached for several requests once per batch (default
+        /// true; false is the baseline).</summary>
+        public bool SharedPrefixAttention { get; set; }
 
-        public EngineOptions() { RadixCache = true; }
+        public EngineOptions()
+        {
+            RadixCache = true;
+            SharedPrefixAttention = true;
+        }
+    }
+
+    /// <summary>Where an engine runs its model (STEMMA_BACKEND_*).</summary>
+    public enum Backend
+    {
+        /// <summary>The GPU when the library has CUDA and the GPU answers, else the CPU.</summary>
+        Auto = 0,
+        Cpu = 1,
+        /// <summary>The GPU: UnsupportedException on a library built without CUDA,
+        /// FailedPreconditionException where no GPU is usable.</summary>
+        Cuda = 2,
     }
 
     /// <summary>The engine's counters since it was opened.</summary>
@@ -102,6 +126,10 @@ namespace Stemma
                     if (options.KvMemoryBytes != 0) o.KvMemoryBytes = options.KvMemoryBytes;
                     if (options.MaxBatchTokens != 0) o.MaxBatchTokens = options.MaxBatchTokens;
                     if (!options.RadixCache) o.RadixCache = 0;
+                    o.Backend = (int)options.Backend;
+                    o.Device = options.Device;
+                    o.GpuKvMemoryBytes = options.GpuKvMemoryBytes;
+                    o.SharedPrefixAttention = options.SharedPrefixAttention ? 1 : 0;
                 }
                 EngineHandle h;
                 int st = Native.stemma_engine_open(ref o, out h);

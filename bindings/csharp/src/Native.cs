@@ -26,6 +26,11 @@ namespace Stemma
         public long KvMemoryBytes;
         public int MaxBatchTokens;
         public int RadixCache;
+        // Appended in the struct's second version.
+        public int Backend;
+        public int Device;
+        public long GpuKvMemoryBytes;
+        public int SharedPrefixAttention;
     }
 
     [StructLayout(LayoutKind.Sequential)]

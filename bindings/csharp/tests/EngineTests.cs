@@ -46,6 +46,30 @@ namespace StemmaTests
         }
 
         [Test]
+        static void BackendChoice()
+        {
+            // No GPU here: Cuda is refused naming it (Unsupported without the CUDA backend,
+            // FailedPrecondition without a usable GPU); Cpu and Auto run on the CPU and say so.
+            var e = Check.Throws<StemmaException>(
+                () => Engine.Open(Env.ModelPath, new EngineOptions { Threads = 1, KvMemoryBytes = 16L << 20, Backend = Backend.Cuda }),
+                "cuda without a GPU");
+            Check.True(e.Status == Status.Unsupported || e.Status == Status.FailedPrecondition, "cuda status: " + e.Status);
+            Check.True(e.Detail.Contains("cuda"), "cuda named: " + e.Detail);
+            var bad = Check.Throws<StemmaException>(
+                () => Engine.Open(Env.ModelPath, new EngineOptions { Backend = (Backend)7 }), "backend 7");
+            Check.Equal(Status.InvalidArgument, bad.Status, "backend 7 status");
+            using (Engine cpu = Engine.Open(Env.ModelPath, new EngineOptions { Threads = 1, KvMemoryBytes = 16L << 20, Backend = Backend.Cpu, SharedPrefixAttention = false }))
+            {
+                JsonValue info = cpu.ModelInfo();
+                Check.Equal("cpu", info["backend"].AsString(), "cpu backend");
+                Check.Equal("", info["backend_note"].AsString(), "cpu backend note");
+            }
+            JsonValue auto = Env.Engine.ModelInfo();
+            Check.Equal("cpu", auto["backend"].AsString(), "auto falls back to the CPU");
+            Check.True(auto["backend_note"].AsString().StartsWith("auto: "), "auto note");
+        }
+
+        [Test]
         static void StreamedPiecesMakeTheText()
         {
             string prompt = Env.ChatPrompt("How do I reset my Lumora hub?");

@@ -27,7 +27,15 @@ class EngineOptions(ctypes.Structure):
     _fields_ = [("struct_size", c_size), ("model_path", ctypes.c_char_p),
                 ("threads", ctypes.c_int32), ("page_size", ctypes.c_int32),
                 ("kv_memory_bytes", ctypes.c_int64), ("max_batch_tokens", ctypes.c_int32),
-                ("radix_cache", ctypes.c_int32)]
+                ("radix_cache", ctypes.c_int32),
+                # appended in the second version of the struct (capi/stemma.h)
+                ("backend", ctypes.c_int32), ("device", ctypes.c_int32),
+                ("gpu_kv_memory_bytes", ctypes.c_int64),
+                ("shared_prefix_attention", ctypes.c_int32)]
+
+
+# EngineOptions.backend (STEMMA_BACKEND_*), by the names the CLI's --backend takes.
+BACKENDS = {"auto": 0, "cpu": 1, "cuda": 2}
 
 
 class EngineStats(ctypes.Structure):

@@ -72,12 +72,17 @@ class Engine(Handle):
     """A model with its KV cache and worker thread (stemma_engine).
 
     Engine("models/stemma-faq.gguf", threads=2).generate("Hello", max_tokens=16)
+
+    backend is "auto" (the GPU when the library has CUDA and GPU `device` answers, else the
+    CPU), "cpu" or "cuda" (an error where there is no GPU); model_info()["backend"] says which
+    runs. gpu_kv_memory_bytes and shared_prefix_attention tune the CUDA backend only.
     """
 
     _free_name = "stemma_engine_free"
 
     def __init__(self, model_path, *, threads=0, page_size=0, kv_memory_bytes=0,
-                 max_batch_tokens=0, radix_cache=True):
+                 max_batch_tokens=0, radix_cache=True, backend="auto", device=0,
+                 gpu_kv_memory_bytes=0, shared_prefix_attention=True):
         super().__init__()
         options = _lib.EngineOptions()
         options.struct_size = ctypes.sizeof(options)  # init writes only our struct
@@ -89,6 +94,12 @@ class Engine(Handle):
         options.kv_memory_bytes = kv_memory_bytes
         options.max_batch_tokens = max_batch_tokens
         options.radix_cache = 1 if radix_cache else 0
+        if backend not in _lib.BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(_lib.BACKENDS)}, got {backend!r}")
+        options.backend = _lib.BACKENDS[backend]
+        options.device = device
+        options.gpu_kv_memory_bytes = gpu_kv_memory_bytes
+        options.shared_prefix_attention = 1 if shared_prefix_attention else 0
         check(self._lib.stemma_engine_open(ctypes.byref(options), ctypes.byref(self._handle)),
               self._lib)
 

@@ -149,6 +149,26 @@ class EngineTest(unittest.TestCase):
             e.generate("x")
         e.close()  # twice is fine
 
+    def test_backend_choice(self):
+        # This build and machine have no GPU: cuda is refused naming it (Unsupported where the
+        # library has no CUDA backend, FailedPrecondition where no GPU answers).
+        with self.assertRaises((stemma.Unsupported, stemma.FailedPrecondition)) as ctx:
+            stemma.Engine(_util.MODEL, threads=1, kv_memory_bytes=16 << 20, backend="cuda")
+        self.assertIn("cuda", str(ctx.exception))
+        with self.assertRaises(ValueError):
+            stemma.Engine(_util.MODEL, backend="gpu")
+        with self.assertRaises(stemma.InvalidArgument):
+            stemma.Engine(_util.MODEL, threads=1, backend="cpu", device=-1)
+        e = stemma.Engine(_util.MODEL, threads=1, kv_memory_bytes=16 << 20, backend="cpu",
+                          shared_prefix_attention=False)
+        info = e.model_info()
+        self.assertEqual(info["backend"], "cpu")
+        self.assertEqual(info["backend_note"], "")
+        e.close()
+        auto = engine().model_info()  # the default, auto, falls back to the CPU here
+        self.assertEqual(auto["backend"], "cpu")
+        self.assertTrue(auto["backend_note"].startswith("auto: "))
+
     def test_version(self):
         self.assertEqual(stemma.abi_version(), 1)
         self.assertRegex(stemma.version(), r"^\d+\.\d+\.\d+$")

@@ -46,11 +46,52 @@ pub struct EngineOptions {
     pub max_batch_tokens: u32,
     /// Share the KV cache of common prefixes (default true; false is the baseline).
     pub radix_cache: bool,
+    /// Where the model runs (default [`Backend::Auto`]); `model_info()["backend"]` says which.
+    pub backend: Backend,
+    /// GPU index for [`Backend::Cuda`] and [`Backend::Auto`]; default 0.
+    pub device: u32,
+    /// CUDA: KV cache cap in bytes; 0: 90% of the GPU memory left after the weights.
+    pub gpu_kv_memory_bytes: u64,
+    /// CUDA: read a prefix cached for several requests once per batch (default true; false is
+    /// the baseline).
+    pub shared_prefix_attention: bool,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { threads: 0, page_size: 0, kv_memory_bytes: 0, max_batch_tokens: 0, radix_cache: true }
+        EngineOptions {
+            threads: 0,
+            page_size: 0,
+            kv_memory_bytes: 0,
+            max_batch_tokens: 0,
+            radix_cache: true,
+            backend: Backend::Auto,
+            device: 0,
+            gpu_kv_memory_bytes: 0,
+            shared_prefix_attention: true,
+        }
+    }
+}
+
+/// Where an engine runs its model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// The GPU when the library was built with CUDA and the GPU answers, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    /// The GPU: opening fails with [`Status::Unsupported`] on a library built without CUDA and
+    /// with [`Status::FailedPrecondition`] where no GPU is usable.
+    Cuda,
+}
+
+impl Backend {
+    fn code(self) -> i32 {
+        match self {
+            Backend::Auto => sys::STEMMA_BACKEND_AUTO,
+            Backend::Cpu => sys::STEMMA_BACKEND_CPU,
+            Backend::Cuda => sys::STEMMA_BACKEND_CUDA,
+        }
     }
 }
 
@@ -160,6 +201,11 @@ impl Engine {
         if !options.radix_cache {
             o.radix_cache = 0;
         }
+        o.backend = options.backend.code();
+        o.device = to_i32("device", options.device.into())?;
+        o.gpu_kv_memory_bytes = i64::try_from(options.gpu_kv_memory_bytes)
+            .map_err(|_| Error::new(Status::OutOfRange, "gpu_kv_memory_bytes does not fit in 63 bits"))?;
+        o.shared_prefix_attention = i32::from(options.shared_prefix_attention);
         let mut raw = ptr::null_mut();
         // SAFETY: o and path outlive the call; raw receives an owned handle on success.
         check(unsafe { sys::stemma_engine_open(&o, &mut raw) })?;

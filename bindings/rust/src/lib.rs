@@ -48,7 +48,7 @@ mod text;
 
 pub use agent::{Agent, AgentOptions, AgentRun, ToolChoice, ToolError, TraceStep};
 pub use chat::{Chat, ChatStore};
-pub use engine::{abi_version, version, Engine, EngineOptions, Message, Stats};
+pub use engine::{abi_version, version, Backend, Engine, EngineOptions, Message, Stats};
 pub use error::{Error, Result, Status};
 pub use gen::{FinishReason, GenOptions, Generation};
 pub use program::Program;

@@ -49,7 +49,16 @@ pub struct stemma_engine_options {
     pub kv_memory_bytes: i64,
     pub max_batch_tokens: i32,
     pub radix_cache: i32,
+    // Appended in the struct's second version.
+    pub backend: i32,
+    pub device: i32,
+    pub gpu_kv_memory_bytes: i64,
+    pub shared_prefix_attention: i32,
 }
+
+pub const STEMMA_BACKEND_AUTO: i32 = 0;
+pub const STEMMA_BACKEND_CPU: i32 = 1;
+pub const STEMMA_BACKEND_CUDA: i32 = 2;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use common::{chat_prompt, open_engine};
 use stemma::json::{self, Value};
-use stemma::{FinishReason, GenOptions, Message, Status};
+use stemma::{Backend, Engine, EngineOptions, FinishReason, GenOptions, Message, Status};
 
 #[test]
 fn versions_match() {
@@ -38,6 +38,30 @@ fn model_info_describes_the_model() {
     // docs/demo-model.md: a llama model with a 4096-token vocabulary.
     assert_eq!(info.get("architecture").and_then(Value::as_str), Some("llama"));
     assert_eq!(info.get("vocab_size").and_then(Value::as_i64), Some(4096));
+}
+
+#[test]
+fn backend_choice() {
+    // No GPU here: cuda is refused naming it (Unsupported without the CUDA backend,
+    // FailedPrecondition without a usable GPU); cpu and auto run on the CPU and say so.
+    let path = common::model_path();
+    let small = EngineOptions { threads: 1, kv_memory_bytes: 16 << 20, ..Default::default() };
+    let err = Engine::open_with(&path, &EngineOptions { backend: Backend::Cuda, ..small.clone() })
+        .err()
+        .expect("cuda without a GPU must fail");
+    assert!(matches!(err.status(), Status::Unsupported | Status::FailedPrecondition), "{}", err);
+    assert!(err.message().contains("cuda"), "{}", err);
+    let cpu = Engine::open_with(
+        &path,
+        &EngineOptions { backend: Backend::Cpu, shared_prefix_attention: false, ..small.clone() },
+    )
+    .unwrap();
+    let info = cpu.model_info().unwrap();
+    assert_eq!(info.get("backend").and_then(Value::as_str), Some("cpu"));
+    assert_eq!(info.get("backend_note").and_then(Value::as_str), Some(""));
+    let auto = Engine::open_with(&path, &small).unwrap().model_info().unwrap();
+    assert_eq!(auto.get("backend").and_then(Value::as_str), Some("cpu"));
+    assert!(auto.get("backend_note").and_then(Value::as_str).unwrap_or("").starts_with("auto: "));
 }
 
 #[test]

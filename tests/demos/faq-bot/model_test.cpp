@@ -265,3 +265,18 @@ TEST_CASE("reply scores are the model's log-likelihood, and ranking picks among 
   CHECK(t.value().reply.source_ids == std::vector<std::string>{e->id});
   CHECK(e->title == "Factory reset the Lumora Hub");
 }
+
+TEST_CASE("the bot's backend choice: auto runs on the CPU here, cuda is a clear error") {
+  CHECK(shared_bot().engine().model_info().backend == "cpu");  // auto, the default
+  FaqBotOptions o;
+  o.model_path = kModel;
+  o.faq_path = kFaq;
+  o.threads = 1;
+  o.kv_memory_bytes = int64_t{16} << 20;
+  o.backend = Backend::kCuda;  // no GPU on this machine (or no CUDA in this build)
+  auto b = FaqBot::create(o);
+  REQUIRE_FALSE(b.ok());
+  CHECK((b.status().code() == StatusCode::kUnsupported ||
+         b.status().code() == StatusCode::kFailedPrecondition));
+  CHECK(b.status().message().find("cuda") != std::string::npos);
+}
