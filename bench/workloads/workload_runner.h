@@ -26,6 +26,16 @@ struct WorkloadResult {
   double latency_mean_s = 0;
   double latency_p50_s = 0;
   double latency_p90_s = 0;
+  double output_tokens_per_s = 0;  // generated tokens per second
+  // Time to first token, and time per output token after the first ((finish - first token) /
+  // (tokens - 1), requests with at least 2 tokens), over requests.
+  double ttft_p50_s = 0;
+  double ttft_p99_s = 0;
+  double tpot_p50_s = 0;
+  double tpot_p99_s = 0;
+  // Pages held when the engine is idle beyond those the prefix cache holds: 0 unless a page
+  // leaked.
+  int64_t leaked_pages = 0;
   double hit_rate = 0;       // cached / (cached + prefilled) prompt tokens, from the engine
   double best_hit_rate = 0;  // an unbounded cache, same submission order
   EngineStats stats;
@@ -62,6 +72,7 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
     bool done = false;
     Clock::time_point submitted;
     double latency_s = 0;
+    double first_token_s = -1;  // since submitted
   };
   std::vector<std::vector<CallState>> state(w.scripts.size());
   for (size_t s = 0; s < w.scripts.size(); ++s) state[s].resize(w.scripts[s].calls.size());
@@ -109,6 +120,8 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
       auto on_event = [&, s, c](const StreamEvent& e) {
         std::lock_guard<std::mutex> l(mu);
         CallState& st = state[s][c];
+        if (st.first_token_s < 0 && !e.tokens.empty())
+          st.first_token_s = std::chrono::duration<double>(Clock::now() - st.submitted).count();
         st.output.insert(st.output.end(), e.tokens.begin(), e.tokens.end());
         if (e.finish == FinishReason::kNone) return;
         st.done = true;
@@ -144,6 +157,8 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
   std::vector<std::vector<int32_t>> prompts;
   std::vector<std::vector<int32_t>> computed;
   std::vector<double> latencies;
+  std::vector<double> ttfts;
+  std::vector<double> tpots;
   for (auto [s, c] : order) {
     const CallState& cs = state[s][c];
     prompts.push_back(cs.prompt);
@@ -151,6 +166,11 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
     if (!cs.output.empty()) ctx.insert(ctx.end(), cs.output.begin(), cs.output.end() - 1);
     computed.push_back(std::move(ctx));
     latencies.push_back(cs.latency_s);
+    if (cs.first_token_s >= 0) ttfts.push_back(cs.first_token_s);
+    if (cs.output.size() >= 2 && cs.first_token_s >= 0) {
+      tpots.push_back((cs.latency_s - cs.first_token_s) /
+                      static_cast<double>(cs.output.size() - 1));
+    }
     r.prompt_tokens += static_cast<int64_t>(cs.prompt.size());
     r.generated_tokens += static_cast<int64_t>(cs.output.size());
   }
@@ -158,6 +178,16 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
   r.wall_s = wall;
   r.requests_per_s = wall > 0 ? static_cast<double>(r.requests) / wall : 0;
   r.tokens_per_s = wall > 0 ? static_cast<double>(r.prompt_tokens + r.generated_tokens) / wall : 0;
+  r.output_tokens_per_s = wall > 0 ? static_cast<double>(r.generated_tokens) / wall : 0;
+  auto quantile = [](std::vector<double>& v, double q) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+  };
+  r.ttft_p50_s = quantile(ttfts, 0.5);
+  r.ttft_p99_s = quantile(ttfts, 0.99);
+  r.tpot_p50_s = quantile(tpots, 0.5);
+  r.tpot_p99_s = quantile(tpots, 0.99);
   std::sort(latencies.begin(), latencies.end());
   if (!latencies.empty()) {
     double sum = 0;
@@ -167,6 +197,7 @@ inline Result<WorkloadResult> run_workload(Engine& engine, const Workload& w, in
     r.latency_p90_s = latencies[latencies.size() * 9 / 10];
   }
   r.stats = engine.stats();
+  r.leaked_pages = static_cast<int64_t>(r.stats.pages_in_use) - r.stats.cached_pages;
   r.hit_rate = r.stats.cache_hit_rate();
   r.best_hit_rate = best_possible_hit_rate(prompts, computed);
   return r;

@@ -164,4 +164,43 @@ inline Result<Workload> make_workload(const std::string& name, int32_t num_reque
   return w;
 }
 
+// SGLang's generated-shared-prefix workload (sglang/bench_serving.py, "generated-shared-prefix"):
+// `groups` system prompts of `system_len` tokens, each followed by `per_group` questions of
+// `question_len` tokens, every call generating `output_len` tokens. All calls are independent
+// (submitted at once); the calls of a group share their system prompt. Groups are interleaved
+// (group 0's first question, group 1's first, ...), as a load generator sending them at once
+// would not sort them for the server.
+struct SharedPrefixSpec {
+  int32_t groups = 64;
+  int32_t per_group = 16;
+  int32_t system_len = 2048;
+  int32_t question_len = 128;
+  int32_t output_len = 256;
+};
+
+inline Result<Workload> make_shared_prefix_workload(const SharedPrefixSpec& spec, int64_t vocab,
+                                                    uint64_t seed) {
+  if (spec.groups < 1 || spec.per_group < 1 || spec.system_len < 1 || spec.question_len < 1 ||
+      spec.output_len < 1) {
+    return InvalidArgument(
+        "generated_shared_prefix: groups, per-group, system-len, question-len "
+        "and output-len must be >= 1");
+  }
+  if (vocab < 16) return InvalidArgument("workload needs a vocab of at least 16 tokens");
+  TokenSource src(vocab, seed);
+  std::vector<std::vector<int32_t>> systems;
+  for (int32_t g = 0; g < spec.groups; ++g)
+    systems.push_back(src.take(static_cast<size_t>(spec.system_len)));
+  Workload w;
+  w.name = "generated_shared_prefix";
+  for (int32_t q = 0; q < spec.per_group; ++q) {
+    for (int32_t g = 0; g < spec.groups; ++g) {
+      auto question = src.take(static_cast<size_t>(spec.question_len));
+      w.scripts.push_back(
+          {{Call{-1, concat({&systems[static_cast<size_t>(g)], &question}), spec.output_len}}});
+    }
+  }
+  return w;
+}
+
 }  // namespace stemma::bench
