@@ -29,7 +29,7 @@ if [[ $STEPS == *make* && ! -f $M/config.json ]]; then
   /usr/bin/time -f "make %e s" python3 bench/gpu/hf_generate_peer.py make --config $CFG --dir $M 2>&1 | tee "$OUT/make.log"
 fi
 gsp() {  # name system-len groups variants
-  $S bench-workload --model $M --backend cuda --workload generated_shared_prefix --system-len $2 \
+  timeout ${GSP_TIMEOUT:-400} $S bench-workload --model $M --backend cuda --workload generated_shared_prefix --system-len $2 \
     --groups $3 --per-group 16 --question-len 128 --output-len 256 --variants $4 \
     --max-running ${MAX_RUNNING:-1024} --max-batch-tokens ${MAX_BATCH_TOKENS:-8192} \
     --prefill-chunk ${PREFILL_CHUNK:-2048} --repeats ${REPEATS:-1} > "$OUT/$1.json" 2> "$OUT/$1.err"
