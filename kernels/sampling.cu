@@ -101,7 +101,7 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(SampleParams p) {
           wi[0] = wi[w];
         }
       }
-      p.out_tokens[row] = wi[0] == 0x7fffffff ? 0 : wi[0];
+      p.out_tokens[row] = wi[0] == 0x7fffffff ? -1 : wi[0];  // no finite logit: -1
     }
     return;
   }

@@ -8,7 +8,8 @@
 
 namespace stemma::kernels {
 
-// Per row: temperature <= 0 picks the argmax (lowest index among equal maxima). Otherwise
+// Per row: temperature <= 0 picks the argmax (lowest index among equal maxima; -1 when no logit
+// is finite, as the host's sampling::argmax). Otherwise
 // x = logit / temperature; top_k > 0 keeps the tokens whose x is >= the k-th largest (ties at
 // the k-th value are all kept); top_p < 1 then keeps the most probable tokens whose mass reaches
 // top_p of the kept mass (ties at the threshold kept); the token is the first index, in vocab

@@ -5,6 +5,7 @@
 #   gsp2k gsp8k gsp32k  SGLang's generated-shared-prefix workload (16 prompts a group, 128-token
 #                       questions, 256 output tokens; 64 groups at 2k, fewer at 8k/32k so that
 #                       the shared prefixes fit the KV pool), engine variants compared
+#   nr2k                the 2k workload with the radix cache off alone
 #   peer                HF transformers generate on the 2k workload's prompts (and batch 1)
 #   gemm prefill        cuBLAS's bf16 GEMM rate at 8k tokens; Stemma's prefill of an 8k prompt
 # Run from the repository root with .devdeps carried:  STEPS="build make gsp2k" bash bench/gpu/run_serving.sh
@@ -19,7 +20,7 @@ S=$B/cli/stemma
 for f in .devdeps/*.deb; do dpkg -x "$f" /opt/deps; done
 nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,memory.used,memory.total --format=csv >> "$OUT/gpu.txt"
 if [[ $STEPS == *build* ]]; then
-  cmake -S . -B $B -G Ninja -DSTEMMA_CUDA=ON -DSTEMMA_BUILD_TESTS=OFF -DCMAKE_PREFIX_PATH=/opt/deps/usr \
+  cmake -S . -B $B -G Ninja -DSTEMMA_CUDA=ON -DSTEMMA_BUILD_TESTS=ON -DCMAKE_PREFIX_PATH=/opt/deps/usr \
     -DCMAKE_CXX_FLAGS="-isystem /opt/deps/usr/include" \
     -DCMAKE_EXE_LINKER_FLAGS="-L/opt/deps/usr/lib/x86_64-linux-gnu -Wl,-rpath,/opt/deps/usr/lib/x86_64-linux-gnu" \
     > "$OUT/build.log" 2>&1 && cmake --build $B -j16 --target stemma >> "$OUT/build.log" 2>&1 ||
@@ -27,6 +28,10 @@ if [[ $STEPS == *build* ]]; then
 fi
 if [[ $STEPS == *make* && ! -f $M/config.json ]]; then
   /usr/bin/time -f "make %e s" python3 bench/gpu/hf_generate_peer.py make --config $CFG --dir $M 2>&1 | tee "$OUT/make.log"
+fi
+if [[ $STEPS == *gputest* ]]; then
+  cmake --build $B -j16 --target backend_cuda_executor_test kernels_sampling_test >> "$OUT/build.log" 2>&1 &&
+  (cd $B && timeout ${TEST_TIMEOUT:-300} ctest -L gpu -R "cuda_executor|sampling" --output-on-failure) 2>&1 | tail -30 | tee "$OUT/tests.log"
 fi
 gsp() {  # name system-len groups variants
   timeout ${GSP_TIMEOUT:-400} $S bench-workload --model $M --backend cuda --workload generated_shared_prefix --system-len $2 \
@@ -48,6 +53,7 @@ for r in j["results"]:
 PY
 }
 [[ $STEPS == *gsp2k* ]] && gsp gsp2k 2048 ${GROUPS_2K:-64} ${VARIANTS_2K:-full,baseline_attention,no_radix}
+[[ $STEPS == *nr2k* ]] && gsp nr2k 2048 ${GROUPS_2K:-64} no_radix
 [[ $STEPS == *gsp8k* ]] && gsp gsp8k 8192 ${GROUPS_8K:-16} ${VARIANTS_8K:-full,baseline_attention}
 [[ $STEPS == *gsp32k* ]] && gsp gsp32k 32768 ${GROUPS_32K:-4} ${VARIANTS_32K:-full,baseline_attention}
 if [[ $STEPS == *peer* ]]; then

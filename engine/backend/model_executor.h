@@ -30,6 +30,10 @@ struct SequenceStep {
   int32_t past_len = 0;             // positions already cached; the new ones start here
   std::span<const int32_t> pages;   // page ids covering positions [0, past_len + tokens.size())
   bool all_logits = false;          // false: logits of the last new token only
+  // Only the argmax of the last new token's logits is wanted (a greedy pick with nothing
+  // applied to the row, or a prefill chunk whose row is not used). Honoured only by a backend
+  // whose supports_argmax_rows() is true; never set together with all_logits.
+  bool argmax_only = false;
 };
 
 class ModelExecutor {
@@ -50,6 +54,20 @@ class ModelExecutor {
                          std::vector<float>& logits) {
     (void)shared;
     return forward(batch, logits);
+  }
+
+  // True when this backend can return argmax_only steps as token ids (the forward below), so
+  // that their logits rows need not leave the device. Default: no (argmax_only is ignored).
+  virtual bool supports_argmax_rows() const { return false; }
+
+  // The same, with argmax_only steps answered in `argmax` (batch order, one id per such step:
+  // the index of the largest logit, the lowest on ties, -1 when every logit is NaN or -inf, as
+  // sampling::argmax) instead of a row in `logits`. The default ignores argmax_only: every step
+  // gets its logits rows (callers check supports_argmax_rows() before setting it).
+  virtual Status forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
+                         std::vector<float>& logits, std::vector<int32_t>& argmax) {
+    (void)argmax;
+    return forward(batch, shared, logits);
   }
 
   // Copies the first `num_slots` positions of page `src` to page `dst` in every layer

@@ -198,6 +198,11 @@ Sampler::Sampler(SamplingOptions options, int64_t vocab_size)
   stages_.push_back(std::make_unique<ConstraintMaskStage>());
 }
 
+bool Sampler::plain_greedy() const {
+  // stages_ always ends with the constraint mask stage, a no-op without a mask.
+  return options_.temperature <= 0.0f && !options_.logprobs && stages_.size() == 1;
+}
+
 std::vector<std::string> Sampler::stage_names() const {
   std::vector<std::string> names;
   for (const auto& s : stages_) names.emplace_back(s->name());

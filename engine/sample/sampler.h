@@ -66,6 +66,10 @@ class Sampler {
                               const constrain::TokenMask* mask = nullptr);
 
   const SamplingOptions& options() const { return options_; }
+  // True when the pick is the plain argmax of the row: greedy, and no logit bias, penalties,
+  // hook or logprobs. Without a constraint mask such a token may be picked where the logits
+  // are (the backend's argmax rows, TokenPipeline::next_picked) with the same result.
+  bool plain_greedy() const;
   // The chain's logits stages, in order ("logit_bias", "penalties", "hook", "constraint_mask").
   std::vector<std::string> stage_names() const;
 

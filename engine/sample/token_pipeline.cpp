@@ -53,14 +53,35 @@ TokenOutcome TokenPipeline::next(TokenSequence& seq, std::span<float> row, size_
     out.error = sampled.status();
     return out;
   }
+  return accept(seq, *sampled, computed);
+}
+
+bool TokenPipeline::argmax_picks(const TokenSequence& seq) {
+  return !seq.constraint && seq.sampler.plain_greedy();
+}
+
+TokenOutcome TokenPipeline::next_picked(TokenSequence& seq, int32_t token, size_t computed) {
+  if (token < 0) {
+    TokenOutcome out;
+    out.error =
+        FailedPrecondition("no token is allowed: every logit is -inf or NaN after processing");
+    return out;
+  }
+  SampledToken sampled;
+  sampled.token = token;
+  return accept(seq, sampled, computed);
+}
+
+TokenOutcome TokenPipeline::accept(TokenSequence& seq, SampledToken sampled, size_t computed) {
+  TokenOutcome out;
   // accept
-  seq.tokens.push_back(sampled->token);
-  if (seq.options().logprobs) seq.logprobs.push_back(sampled->logprob);
+  seq.tokens.push_back(sampled.token);
+  if (seq.options().logprobs) seq.logprobs.push_back(sampled.logprob);
   out.sampled = true;
   bool constraint_eos = false;
   if (seq.constraint) {
-    constraint_eos = seq.constraint->constraint().index().is_eos(sampled->token);
-    out.error = seq.constraint->accept_token(sampled->token);
+    constraint_eos = seq.constraint->constraint().index().is_eos(sampled.token);
+    out.error = seq.constraint->accept_token(sampled.token);
     if (!out.error.ok()) return out;
   }
   // stop

@@ -48,6 +48,12 @@ class TokenPipeline {
   // sample, accept, stop, jump-forward. Tokens past the first `computed` have no KV yet, so
   // jump-forward may re-spell only those.
   TokenOutcome next(TokenSequence& seq, std::span<float> row, size_t computed);
+  // True when the sample stage of the sequence's next token is the plain argmax of its row
+  // (Sampler::plain_greedy, no constraint): the backend may pick it (SequenceStep::argmax_only).
+  static bool argmax_picks(const TokenSequence& seq);
+  // next() for such a sequence, with the argmax the backend picked: accept, stop, jump-forward.
+  // -1 (every logit NaN or -inf) is the error sampling gives.
+  TokenOutcome next_picked(TokenSequence& seq, int32_t token, size_t computed);
   // Detokenize: the generated tokens not handed on yet, their logprobs and their text (text
   // that might start a stop string is held back; stopped_by_text() tells when one ended it).
   void emit(TokenSequence& seq, std::vector<int32_t>* tokens, std::vector<float>* logprobs,
@@ -57,6 +63,8 @@ class TokenPipeline {
   std::string flush(TokenSequence& seq) const;
 
  private:
+  // accept, stop, jump-forward for a token chosen by either path.
+  TokenOutcome accept(TokenSequence& seq, SampledToken sampled, size_t computed);
   // Re-derives the constraint state from the generated tokens if they are out of step.
   Status sync_constraint(TokenSequence& seq) const;
   FinishReason check_stop(const TokenSequence& seq, bool sampled_constraint_eos) const;

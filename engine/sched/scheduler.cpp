@@ -337,11 +337,13 @@ void Scheduler::step(std::vector<StepEvent>& events) {
   ++stats_.steps;
   const size_t vocab = static_cast<size_t>(vocab_size_);
   size_t row_base = 0;
+  size_t picked_base = 0;
   for (size_t k = 0; k < plan.size(); ++k) {
     const bool all_rows = batch[k].all_logits;
     float* rows = logits_.data() + row_base * vocab;
-    row_base += all_rows ? static_cast<size_t>(plan[k].second) : 1;
-    advance(*plan[k].first, plan[k].second, all_rows, rows, events);
+    const int32_t* picked = batch[k].argmax_only ? &argmax_[picked_base++] : nullptr;
+    if (picked == nullptr) row_base += all_rows ? static_cast<size_t>(plan[k].second) : 1;
+    advance(*plan[k].first, plan[k].second, all_rows, rows, picked, events);
   }
 }
 
@@ -417,6 +419,8 @@ bool Scheduler::run_forward(const Plan& plan, std::vector<SequenceStep>& batch,
   shared_input.reserve(plan.size());
   int32_t query_row = 0;
   size_t expected_rows = 0;
+  size_t expected_picks = 0;
+  const bool device_argmax = executor_.supports_argmax_rows();
   for (const auto& [r, n] : plan) {
     SequenceStep s;
     s.tokens = std::span<const int32_t>(r->tokens.data() + r->num_computed, static_cast<size_t>(n));
@@ -425,17 +429,29 @@ bool Scheduler::run_forward(const Plan& plan, std::vector<SequenceStep>& batch,
         r->pages.data(), static_cast<size_t>(pages_for(r->num_computed + n, page_size_)));
     const int64_t row = next_prompt_row(*r);
     s.all_logits = row >= 0 && row <= r->num_computed;  // chunk_size() starts it at the row
-    expected_rows += s.all_logits ? static_cast<size_t>(n) : 1;
+    // A row nobody samples from (a prefill chunk before the prompt's end, or a request a forced
+    // start finished), or a plain greedy pick: its argmax is all that is needed.
+    const bool row_unused = static_cast<size_t>(r->num_computed + n) < r->tokens.size() ||
+                            r->pending_finish != FinishReason::kNone;
+    s.argmax_only =
+        device_argmax && !s.all_logits && (row_unused || TokenPipeline::argmax_picks(*r));
+    expected_rows += s.all_logits ? static_cast<size_t>(n) : (s.argmax_only ? 0 : 1);
+    expected_picks += s.argmax_only ? 1 : 0;
     batch.push_back(s);
     shared_input.push_back({s.pages, r->num_computed + n, n, query_row});
     query_row += n;
   }
   const attn::BatchSegments shared = attn::group_shared_pages(shared_input, page_size_);
   logits_.clear();
-  Status status = executor_.forward(batch, &shared, logits_);
+  argmax_.clear();
+  Status status = executor_.forward(batch, &shared, logits_, argmax_);
   if (status.ok() && logits_.size() != expected_rows * static_cast<size_t>(vocab_size_)) {
     status = Internal("executor returned " + std::to_string(logits_.size()) + " logits for " +
                       std::to_string(expected_rows) + " rows of " + std::to_string(vocab_size_));
+  }
+  if (status.ok() && argmax_.size() != expected_picks) {
+    status = Internal("executor returned " + std::to_string(argmax_.size()) + " argmax ids for " +
+                      std::to_string(expected_picks) + " argmax rows");
   }
   if (!status.ok()) {
     for (const auto& [r, n] : plan) finish(*r, FinishReason::kError, status, events);
@@ -444,7 +460,7 @@ bool Scheduler::run_forward(const Plan& plan, std::vector<SequenceStep>& batch,
   return true;
 }
 
-void Scheduler::advance(Request& r, int32_t n, bool all_rows, float* rows,
+void Scheduler::advance(Request& r, int32_t n, bool all_rows, float* rows, const int32_t* picked,
                         std::vector<StepEvent>& events) {
   const size_t vocab = static_cast<size_t>(vocab_size_);
   const int32_t start = r.num_computed;
@@ -470,9 +486,14 @@ void Scheduler::advance(Request& r, int32_t n, bool all_rows, float* rows,
     return;
   }
   // The token pipeline edits its row in place (the last one); rows are not reused afterwards.
-  const size_t last = all_rows ? static_cast<size_t>(n) - 1 : 0;
-  std::span<float> row(rows + last * vocab, vocab);
-  TokenOutcome t = pipeline_.next(r, row, static_cast<size_t>(r.num_computed));
+  TokenOutcome t;
+  if (picked != nullptr) {
+    t = pipeline_.next_picked(r, *picked, static_cast<size_t>(r.num_computed));
+  } else {
+    const size_t last = all_rows ? static_cast<size_t>(n) - 1 : 0;
+    std::span<float> row(rows + last * vocab, vocab);
+    t = pipeline_.next(r, row, static_cast<size_t>(r.num_computed));
+  }
   if (t.sampled) ++stats_.generated_tokens;
   stats_.jump_forward_tokens += t.jump_forward;
   if (!t.error.ok()) {

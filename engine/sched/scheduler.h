@@ -105,13 +105,17 @@ class Scheduler {
   void admit_queued(Plan& plan, int32_t& budget);
   // The one forward call of the step, with the KV segments the batch shares
   // (attn::group_shared_pages): fills logits_ (one row per request, or every row of a chunk
-  // whose prompt logprobs are needed). False when the model failed (those requests are
-  // finished with its error).
+  // whose prompt logprobs are needed) and, when the backend picks argmax rows, argmax_ (one id
+  // per request whose row is only its argmax: a plain greedy pick, or a prefill chunk before
+  // the prompt's end). False when the model failed (those requests are finished with its
+  // error).
   bool run_forward(const Plan& plan, std::vector<SequenceStep>& batch,
                    std::vector<StepEvent>& events);
   // After the forward: counts, prompt logprobs, and for a request whose last token is computed
-  // the token pipeline. `rows`: its first logits row; `all_rows`: one per computed token.
-  void advance(Request& r, int32_t n, bool all_rows, float* rows, std::vector<StepEvent>& events);
+  // the token pipeline. `rows`: its first logits row; `all_rows`: one per computed token;
+  // `picked`: the backend's argmax for its last token instead of a row (or null).
+  void advance(Request& r, int32_t n, bool all_rows, float* rows, const int32_t* picked,
+               std::vector<StepEvent>& events);
 
   std::vector<Request*> admission_order();
   bool should_defer(const Request& r, int32_t cached) const;
@@ -149,6 +153,7 @@ class Scheduler {
   int64_t step_index_ = 0;
   EngineStats stats_;
   std::vector<float> logits_;
+  std::vector<int32_t> argmax_;
   TokenPipeline pipeline_;
 };
 

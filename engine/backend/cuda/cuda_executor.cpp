@@ -17,6 +17,7 @@
 #include "kernels/paged_attention.h"
 #include "kernels/plan_attention.h"
 #include "kernels/quant_matmul.h"
+#include "kernels/sampling.h"
 
 namespace stemma::cuda {
 namespace {
@@ -106,7 +107,8 @@ struct CudaExecutor::Impl {
   DeviceBuffer k_cache, v_cache;
   int64_t page_stride = 0, layer_stride = 0;  // elements
   DeviceBuffer x, xn, qkv, q, att, delta, gu, act, logits_dev, scratch, meta, state_o, state_lse;
-  PinnedBuffer meta_host, logits_host;
+  DeviceBuffer pick_params, picked;  // argmax rows: zeroed sampling parameters, the ids
+  PinnedBuffer meta_host, logits_host, picked_host;
   int num_sms = 0, blocks_per_sm = 0;
   bool fast_attention = false;
   Info info;
@@ -120,8 +122,9 @@ struct CudaExecutor::Impl {
   Status matmul(const MatmulGroup& g, const void* xin, int32_t m, float* y);
   Status gemm(const void* w, ElemType wt, int64_t n, int64_t k, const void* xin, int32_t m,
               float* y, int64_t ldy);
+  // `argmax` null: argmax_only is ignored (every step gets its rows).
   Status run(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
-             std::vector<float>& logits);
+             std::vector<float>& logits, std::vector<int32_t>* argmax);
 };
 
 Status CudaExecutor::Impl::validate(std::span<const SequenceStep> batch) const {
@@ -203,7 +206,8 @@ Status CudaExecutor::Impl::matmul(const MatmulGroup& g, const void* xin, int32_t
 }
 
 Status CudaExecutor::Impl::run(std::span<const SequenceStep> batch,
-                               const attn::BatchSegments* shared, std::vector<float>& logits) {
+                               const attn::BatchSegments* shared, std::vector<float>& logits,
+                               std::vector<int32_t>* argmax) {
   STEMMA_CUDA_RETURN(cudaSetDevice(options.device),
                      "selecting GPU " + std::to_string(options.device));
   STEMMA_RETURN_IF_ERROR(validate(batch));
@@ -212,21 +216,25 @@ Status CudaExecutor::Impl::run(std::span<const SequenceStep> batch,
   const int64_t h = c.hidden_size, hd = c.head_dim, ff = c.intermediate_size;
   const int64_t qd = c.num_heads * hd, kvd = c.num_kv_heads * hd;
 
-  std::vector<int32_t> ids, positions, slots, row_ids;
+  // Logits rows: those that go back as rows first (batch order), then the argmax_only ones.
+  std::vector<int32_t> ids, positions, slots, row_ids, pick_rows;
   std::vector<attn::SequencePages> seqs;
   for (const SequenceStep& step : batch) {
     const int32_t first = static_cast<int32_t>(ids.size());
     const int32_t n = static_cast<int32_t>(step.tokens.size());
+    const bool pick = argmax != nullptr && step.argmax_only && !step.all_logits;
     for (int32_t i = 0; i < n; ++i) {
       const int32_t pos = step.past_len + i;
       ids.push_back(step.tokens[static_cast<size_t>(i)]);
       positions.push_back(pos);
       slots.push_back(step.pages[static_cast<size_t>(pos / ps)] * ps + pos % ps);
-      if (step.all_logits || i + 1 == n) row_ids.push_back(first + i);
+      if (step.all_logits || i + 1 == n) (pick ? pick_rows : row_ids).push_back(first + i);
     }
     seqs.push_back({step.pages, step.past_len + n, n, first});
   }
   const int32_t t = static_cast<int32_t>(ids.size());
+  const int32_t n_full = static_cast<int32_t>(row_ids.size());
+  row_ids.insert(row_ids.end(), pick_rows.begin(), pick_rows.end());
   const int32_t nl = static_cast<int32_t>(row_ids.size());
   if (t == 0) return OkStatus();
 
@@ -431,14 +439,46 @@ Status CudaExecutor::Impl::run(std::span<const SequenceStep> batch,
   STEMMA_CUDA_RETURN(kernels::launch_residual_norm(fin, stream), "output norm");
   STEMMA_RETURN_IF_ERROR(matmul(w.output, xn.data(), nl, logits_dev.as<float>()));
 
-  const size_t out_bytes = static_cast<size_t>(nl) * c.vocab_size * 4;
-  STEMMA_RETURN_IF_ERROR(logits_host.grow(out_bytes, "logits"));
-  STEMMA_CUDA_RETURN(cudaMemcpyAsync(logits_host.data(), logits_dev.data(), out_bytes,
-                                     cudaMemcpyDeviceToHost, stream),
-                     "copying logits");
+  // Argmax rows: greedy picks on the GPU (the sampling kernel at temperature 0: the lowest index
+  // among equal maxima, -1 when none is finite), so only their ids leave the device.
+  const int32_t n_pick = nl - n_full;
+  if (n_pick > 0) {
+    const size_t pick_bytes = static_cast<size_t>(n_pick) * 4;
+    STEMMA_RETURN_IF_ERROR(pick_params.grow(pick_bytes, "argmax rows"));
+    STEMMA_RETURN_IF_ERROR(picked.grow(pick_bytes, "argmax rows"));
+    STEMMA_RETURN_IF_ERROR(picked_host.grow(pick_bytes, "argmax rows"));
+    STEMMA_CUDA_RETURN(cudaMemsetAsync(pick_params.data(), 0, pick_bytes, stream), "argmax rows");
+    kernels::SampleParams sp;
+    sp.logits = logits_dev.as<float>() + static_cast<int64_t>(n_full) * c.vocab_size;
+    sp.logits_stride = c.vocab_size;
+    sp.temperature = pick_params.as<float>();  // 0: greedy (top_k, top_p, uniform unread)
+    sp.top_k = pick_params.as<int32_t>();
+    sp.top_p = pick_params.as<float>();
+    sp.uniform = pick_params.as<float>();
+    sp.out_tokens = picked.as<int32_t>();
+    sp.rows = n_pick;
+    sp.vocab = static_cast<int32_t>(c.vocab_size);
+    STEMMA_CUDA_RETURN(kernels::launch_sample(sp, stream), "argmax rows");
+    STEMMA_CUDA_RETURN(cudaMemcpyAsync(picked_host.data(), picked.data(), pick_bytes,
+                                       cudaMemcpyDeviceToHost, stream),
+                       "copying argmax rows");
+  }
+  const size_t out_bytes = static_cast<size_t>(n_full) * c.vocab_size * 4;
+  if (out_bytes > 0) {
+    STEMMA_RETURN_IF_ERROR(logits_host.grow(out_bytes, "logits"));
+    STEMMA_CUDA_RETURN(cudaMemcpyAsync(logits_host.data(), logits_dev.data(), out_bytes,
+                                       cudaMemcpyDeviceToHost, stream),
+                       "copying logits");
+  }
   STEMMA_CUDA_RETURN(cudaStreamSynchronize(stream), "running the step");
-  const float* lh = static_cast<const float*>(logits_host.data());
-  logits.insert(logits.end(), lh, lh + static_cast<size_t>(nl) * c.vocab_size);
+  if (out_bytes > 0) {
+    const float* lh = static_cast<const float*>(logits_host.data());
+    logits.insert(logits.end(), lh, lh + static_cast<size_t>(n_full) * c.vocab_size);
+  }
+  if (n_pick > 0) {
+    const int32_t* ph = static_cast<const int32_t*>(picked_host.data());
+    argmax->insert(argmax->end(), ph, ph + n_pick);
+  }
   ++info.steps;
   return OkStatus();
 }
@@ -531,12 +571,17 @@ const KvCacheShape& CudaExecutor::kv_shape() const {
 }
 
 Status CudaExecutor::forward(std::span<const SequenceStep> batch, std::vector<float>& logits) {
-  return impl_->run(batch, nullptr, logits);
+  return impl_->run(batch, nullptr, logits, nullptr);
 }
 
 Status CudaExecutor::forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
                              std::vector<float>& logits) {
-  return impl_->run(batch, shared, logits);
+  return impl_->run(batch, shared, logits, nullptr);
+}
+
+Status CudaExecutor::forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
+                             std::vector<float>& logits, std::vector<int32_t>& argmax) {
+  return impl_->run(batch, shared, logits, &argmax);
 }
 
 Status CudaExecutor::copy_page(int32_t src, int32_t dst, int32_t num_slots) {

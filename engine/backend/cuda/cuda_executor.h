@@ -29,6 +29,10 @@ class CudaExecutor final : public ModelExecutor {
   Status forward(std::span<const SequenceStep> batch, std::vector<float>& logits) override;
   Status forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
                  std::vector<float>& logits) override;
+  // argmax_only steps are picked on the GPU: only their ids are copied back.
+  bool supports_argmax_rows() const override { return true; }
+  Status forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
+                 std::vector<float>& logits, std::vector<int32_t>& argmax) override;
   Status copy_page(int32_t src, int32_t dst, int32_t num_slots) override;
 
   // Facts for logs and benchmarks.

@@ -215,6 +215,40 @@ TEST_CASE("radix-shaped batches: the CUDA executor agrees with the CPU one on th
           worst = std::max(worst, diff / mx);
           INFO(name << " " << dtype << " shared " << shared << " trial " << trial);
           CHECK(diff / mx <= (dtype == "f32" ? kF32Tolerance : kBf16Tolerance));
+
+          // The same step again with argmax rows (its KV writes repeat the same values): each
+          // argmax_only step gets its row's argmax as an id, the other steps their rows.
+          std::vector<SequenceStep> picks = batch;
+          for (auto& st : picks) st.argmax_only = !st.all_logits;
+          std::vector<float> c;
+          std::vector<int32_t> ids;
+          REQUIRE(gpu->forward(picks, nullptr, c, ids).ok());
+          const size_t V = static_cast<size_t>(model->config.vocab_size);
+          size_t row = 0, ci = 0, pi = 0;
+          double row_diff = 0;
+          for (const auto& st : picks) {
+            const size_t rows = st.all_logits ? st.tokens.size() : 1;
+            if (st.argmax_only) {
+              REQUIRE(pi < ids.size());
+              const float* br = b.data() + row * V;
+              const float best = *std::max_element(br, br + V);
+              const int32_t id = ids[pi++];
+              REQUIRE(id >= 0);
+              REQUIRE(static_cast<size_t>(id) < V);
+              CHECK(br[id] >= best - 1e-5f * std::fabs(best));
+            } else {
+              REQUIRE(ci + rows * V <= c.size());
+              for (size_t i = 0; i < rows * V; ++i) {
+                row_diff =
+                    std::max(row_diff, static_cast<double>(std::fabs(c[ci + i] - b[row * V + i])));
+              }
+              ci += rows * V;
+            }
+            row += rows;
+          }
+          CHECK(pi == ids.size());
+          CHECK(ci == c.size());
+          CHECK(row_diff <= 1e-5 * mx);
         }
         MESSAGE("gpu vs cpu " << name << " " << dtype << (shared ? " shared" : " baseline")
                               << ": worst " << worst);

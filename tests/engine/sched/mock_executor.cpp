@@ -1,6 +1,7 @@
 #include "mock_executor.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 namespace stemma::testing {
@@ -87,6 +88,34 @@ Status MockExecutor::forward(std::span<const SequenceStep> batch, std::vector<fl
       }
     }
     tokens_computed_ += static_cast<int64_t>(s.tokens.size());
+  }
+  return OkStatus();
+}
+
+Status MockExecutor::forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
+                             std::vector<float>& logits, std::vector<int32_t>& argmax) {
+  if (!argmax_rows_) return ModelExecutor::forward(batch, shared, logits, argmax);
+  std::vector<float> all;
+  STEMMA_RETURN_IF_ERROR(forward(batch, all));
+  const size_t vocab = static_cast<size_t>(config_.vocab_size);
+  size_t row = 0;
+  for (const SequenceStep& s : batch) {
+    if (s.argmax_only && s.all_logits)
+      return InvalidArgument("mock executor: argmax_only with all_logits");
+    const size_t rows = s.all_logits ? s.tokens.size() : 1;
+    const float* first = all.data() + row * vocab;
+    if (s.argmax_only) {
+      int32_t best = -1;  // the largest, lowest index on ties; NaN and -inf never win
+      for (size_t i = 0; i < vocab; ++i) {
+        if (first[i] > (best < 0 ? -std::numeric_limits<float>::infinity() : first[best]))
+          best = static_cast<int32_t>(i);
+      }
+      argmax.push_back(best);
+      ++argmax_served_;
+    } else {
+      logits.insert(logits.end(), first, first + rows * vocab);
+    }
+    row += rows;
   }
   return OkStatus();
 }

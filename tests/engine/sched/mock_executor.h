@@ -24,6 +24,13 @@ class MockExecutor : public ModelExecutor {
   using ModelExecutor::forward;
   Status forward(std::span<const SequenceStep> batch, std::vector<float>& logits) override;
   Status copy_page(int32_t src, int32_t dst, int32_t num_slots) override;
+  // With set_argmax_rows(true) the mock answers argmax_only steps with ids, as a GPU backend
+  // does (the argmax of the row it would have returned).
+  bool supports_argmax_rows() const override { return argmax_rows_; }
+  Status forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
+                 std::vector<float>& logits, std::vector<int32_t>& argmax) override;
+  void set_argmax_rows(bool on) { argmax_rows_ = on; }
+  int64_t argmax_rows_served() const { return argmax_served_; }
 
   // Logits of the last token of `tokens` computed from the tokens alone.
   static void reference_logits(std::span<const int32_t> tokens, int64_t vocab_size,
@@ -49,6 +56,8 @@ class MockExecutor : public ModelExecutor {
   KvCacheShape shape_;
   std::vector<uint64_t> slots_;
   bool fail_next_ = false;
+  bool argmax_rows_ = false;
+  int64_t argmax_served_ = 0;
   int64_t forwards_ = 0;
   int64_t copies_ = 0;
   int64_t tokens_computed_ = 0;

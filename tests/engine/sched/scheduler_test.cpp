@@ -257,5 +257,75 @@ TEST_CASE("cache-aware order prefers cached prompts but no request waits past th
   CHECK(finish_order.back() != 100);
 }
 
+TEST_CASE("a backend that picks argmax rows gives the same outputs as host sampling") {
+  // The same requests through a backend returning every row and one answering argmax_only
+  // steps with ids: plain greedy picks and unused prefill rows take the id path; logprobs,
+  // penalties, sampling and prompt logprobs keep their rows.
+  struct Full {
+    std::vector<int32_t> tokens;
+    std::vector<float> logprobs;
+    std::vector<float> prompt_logprobs;
+    FinishReason finish = FinishReason::kNone;
+  };
+  auto run = [](bool argmax_rows, int64_t* served) {
+    MockExecutor ex(kVocab, 4, 256);
+    ex.set_argmax_rows(argmax_rows);
+    SchedulerOptions opt;
+    opt.prefill_chunk = 8;  // long prompts go in chunks whose rows nobody samples
+    Scheduler s(ex, opt);
+    SamplingOptions plain = greedy(9);
+    SamplingOptions with_logprobs = greedy(7);
+    with_logprobs.logprobs = true;
+    SamplingOptions sampled = greedy(8);
+    sampled.temperature = 0.9f;
+    sampled.seed = 5;
+    SamplingOptions prompt_lp = greedy(6);
+    prompt_lp.prompt_logprobs_from = 2;
+    SamplingOptions penalised = greedy(8);
+    penalised.repetition_penalty = 1.3f;
+    REQUIRE(s.add(1, iota_tokens(12, 3), plain).ok());
+    REQUIRE(s.add(2, iota_tokens(10, 4), with_logprobs).ok());
+    REQUIRE(s.add(3, iota_tokens(9, 5), sampled).ok());
+    REQUIRE(s.add(4, iota_tokens(21, 6), prompt_lp).ok());
+    REQUIRE(s.add(5, iota_tokens(40, 7), plain).ok());
+    REQUIRE(s.add(6, iota_tokens(14, 8), penalised).ok());
+    std::map<RequestId, Full> out;
+    std::vector<StepEvent> events;
+    while (!s.idle()) {
+      events.clear();
+      s.step(events);
+      REQUIRE(s.check_invariants().ok());
+      for (auto& e : events) {
+        auto& o = out[e.id];
+        o.tokens.insert(o.tokens.end(), e.tokens.begin(), e.tokens.end());
+        o.logprobs.insert(o.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
+        o.prompt_logprobs.insert(o.prompt_logprobs.end(), e.prompt_logprobs.begin(),
+                                 e.prompt_logprobs.end());
+        if (e.finish != FinishReason::kNone) o.finish = e.finish;
+      }
+    }
+    *served = ex.argmax_rows_served();
+    return out;
+  };
+  int64_t served_off = 0, served_on = 0;
+  auto rows = run(false, &served_off);
+  auto ids = run(true, &served_on);
+  CHECK(served_off == 0);
+  // Requests 1, 4 and 5 decode by id (9 + 6 + 9 steps, less their first token, which comes
+  // with the last prompt chunk, also by id); unused prefill rows of 4 and 5 too.
+  CHECK(served_on >= 9 + 6 + 9);
+  REQUIRE(rows.size() == 6);
+  for (RequestId id = 1; id <= 6; ++id) {
+    CAPTURE(id);
+    CHECK(ids[id].tokens == rows[id].tokens);
+    CHECK(ids[id].logprobs == rows[id].logprobs);
+    CHECK(ids[id].prompt_logprobs == rows[id].prompt_logprobs);
+    CHECK(ids[id].finish == FinishReason::kLength);
+  }
+  CHECK(rows[1].tokens == MockExecutor::reference_greedy(iota_tokens(12, 3), kVocab, 9));
+  CHECK(rows[2].logprobs.size() == 7);
+  CHECK(rows[4].prompt_logprobs.size() == 19);
+}
+
 }  // namespace
 }  // namespace stemma::sched
