@@ -6,6 +6,8 @@
 #                       questions, 256 output tokens; 64 groups at 2k, fewer at 8k/32k so that
 #                       the shared prefixes fit the KV pool), engine variants compared
 #   nr2k                the 2k workload with the radix cache off alone
+#   gputest             the gpu-labelled executor and sampling tests (after build)
+#   nr2k                the 2k workload with the radix cache off alone
 #   peer                HF transformers generate on the 2k workload's prompts (and batch 1)
 #   gemm prefill        cuBLAS's bf16 GEMM rate at 8k tokens; Stemma's prefill of an 8k prompt
 # Run from the repository root with .devdeps carried:  STEPS="build make gsp2k" bash bench/gpu/run_serving.sh
@@ -33,6 +35,10 @@ if [[ $STEPS == *gputest* ]]; then
   cmake --build $B -j16 --target backend_cuda_executor_test kernels_sampling_test >> "$OUT/build.log" 2>&1 &&
   (cd $B && timeout ${TEST_TIMEOUT:-300} ctest -L gpu -R "cuda_executor|sampling" --output-on-failure) 2>&1 | tail -30 | tee "$OUT/tests.log"
 fi
+if [[ $STEPS == *gputest* ]]; then
+  cmake --build $B -j16 --target backend_cuda_executor_test kernels_sampling_test >> "$OUT/build.log" 2>&1 &&
+  (cd $B && timeout ${TEST_TIMEOUT:-300} ctest -L gpu -R "cuda_executor|sampling" --output-on-failure) 2>&1 | tail -30 | tee "$OUT/tests.log"
+fi
 gsp() {  # name system-len groups variants
   timeout ${GSP_TIMEOUT:-400} $S bench-workload --model $M --backend cuda --workload generated_shared_prefix --system-len $2 \
     --groups $3 --per-group 16 --question-len 128 --output-len 256 --variants $4 \
@@ -53,6 +59,7 @@ for r in j["results"]:
 PY
 }
 [[ $STEPS == *gsp2k* ]] && gsp gsp2k 2048 ${GROUPS_2K:-64} ${VARIANTS_2K:-full,baseline_attention,no_radix}
+[[ $STEPS == *nr2k* ]] && gsp nr2k 2048 ${GROUPS_2K:-64} no_radix
 [[ $STEPS == *nr2k* ]] && gsp nr2k 2048 ${GROUPS_2K:-64} no_radix
 [[ $STEPS == *gsp8k* ]] && gsp gsp8k 8192 ${GROUPS_8K:-16} ${VARIANTS_8K:-full,baseline_attention}
 [[ $STEPS == *gsp32k* ]] && gsp gsp32k 32768 ${GROUPS_32K:-4} ${VARIANTS_32K:-full,baseline_attention}
