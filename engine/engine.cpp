@@ -377,6 +377,10 @@ void Engine::Impl::run() {
     if (!new_cancels.empty()) {
       // Reported before the next step runs (it may be a long prefill of other requests).
       scheduler->finish_cancelled(events);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stats = scheduler->stats();  // as of these events (wait_idle may return after them)
+      }
       deliver(events);
       events.clear();
     }
