@@ -175,6 +175,8 @@ struct Engine::Impl {
   std::shared_ptr<const Tokenizer> tokenizer;
   std::shared_ptr<const TextLayer> text;
   ModelInfo model_info;
+  // Declared before the scheduler, which holds it (and hands its flag to the executor).
+  sched::StepInterrupt interrupt;
   std::unique_ptr<sched::Scheduler> scheduler;
 
   // Constraint compilation (any thread): the token index, built once, and compiled constraints
@@ -216,6 +218,12 @@ struct Engine::Impl {
 
   void run();
   void deliver(std::vector<sched::StepEvent>& events);
+  // With `mu` held: queues a cancel for the worker and, when the request is in the step in
+  // flight, interrupts that step.
+  void request_cancel(RequestId id) {
+    cancels.push_back(id);
+    interrupt.cancel(id);
+  }
 };
 
 Result<std::shared_ptr<const constrain::TokenIndex>> Engine::Impl::index() {
@@ -383,6 +391,7 @@ void Engine::Impl::run() {
       if (stopping) break;
       new_requests.swap(inbox);
       new_cancels.swap(cancels);
+      interrupt.take_cancels();
     }
     events.clear();
     for (auto& p : new_requests) {
@@ -394,6 +403,16 @@ void Engine::Impl::run() {
     }
     new_requests.clear();
     for (RequestId id : new_cancels) scheduler->cancel(id);
+    if (!new_cancels.empty()) {
+      // Reported before the next step runs (it may be a long prefill of other requests).
+      scheduler->finish_cancelled(events);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stats = scheduler->stats();  // as of these events (wait_idle may return after them)
+      }
+      deliver(events);
+      events.clear();
+    }
     new_cancels.clear();
     scheduler->step(events);
     {
@@ -422,6 +441,7 @@ Engine::~Engine() {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->stopping = true;
   }
+  impl_->interrupt.close();  // a long step in flight is abandoned; its requests end cancelled
   impl_->work_cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
   impl_->scheduler.reset();  // before the executor it points into
@@ -459,7 +479,7 @@ Status Engine::cancel(RequestId id) {
       return NotFound("request " + std::to_string(id) + " is unknown or already collected");
     }
     if (it->second.done) return OkStatus();
-    impl_->cancels.push_back(id);
+    impl_->request_cancel(id);
   }
   impl_->work_cv.notify_one();
   return OkStatus();
@@ -479,7 +499,7 @@ Result<RequestOutput> Engine::wait(RequestId id) {
     // is cancelled and its output dropped, and its callback never runs after this returns (the
     // worker-only set is ours to touch on this thread; a request still in the inbox loses it).
     if (it->second.waiters == 0) it->second.keep = false;  // else another thread collects it
-    impl_->cancels.push_back(id);
+    impl_->request_cancel(id);
     impl_->muted.insert(id);
     for (auto& p : impl_->inbox) {
       if (p.id == id) p.callback = nullptr;
@@ -576,6 +596,7 @@ Result<std::unique_ptr<Engine>> open_engine(EngineOptions options, EngineParts p
   so.cache_aware_order = options.cache_aware_order;
   so.max_wait_steps = options.max_wait_steps;
   so.tokenizer = impl->tokenizer.get();
+  if (parts.step_interrupt) so.interrupt = &impl->interrupt;
   impl->scheduler = std::make_unique<sched::Scheduler>(*impl->executor, so);
   impl->stats.pages_total = static_cast<int32_t>(kv.num_pages);
   auto* raw = impl.get();

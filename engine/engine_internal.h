@@ -28,6 +28,9 @@ struct EngineParts {
   // Text out, stop strings, constraints and jump-forward use the model's tokenizer (from its
   // GGUF / tokenizer.json); this one, when set, is used instead (e.g. with a bare executor).
   std::shared_ptr<const Tokenizer> tokenizer;
+  // false: a cancel waits for the step in flight to end instead of interrupting it (the
+  // baseline of bench/engine/cancel_latency.cpp).
+  bool step_interrupt = true;
 };
 
 namespace internal {

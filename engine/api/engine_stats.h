@@ -17,6 +17,8 @@ struct EngineStats {
   int64_t evicted_pages = 0;        // pages dropped from the prefix cache to make room
   int64_t preemptions = 0;          // running requests paused for lack of pages
   int64_t steps = 0;                // model forwards
+  int64_t interrupted_steps = 0;    // forwards abandoned for a cancel of a request in them
+                                    // (their requests ran the step again)
   int32_t pages_in_use = 0;
   int32_t pages_total = 0;
   int32_t cached_pages = 0;  // pages held by the prefix cache

@@ -2,6 +2,7 @@
 // model over a batch of sequences whose KV cache lives in pages of a shared pool.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -73,6 +74,27 @@ class ModelExecutor {
   // Copies the first `num_slots` positions of page `src` to page `dst` in every layer
   // (copy-on-write of a partly shared last page).
   virtual Status copy_page(int32_t src, int32_t dst, int32_t num_slots) = 0;
+
+  // Interrupting a step (issue 15 item 11): `flag` (nullptr: none) is raised by another thread
+  // when the step in flight is to be abandoned because a request in it was cancelled. A backend
+  // that honours it checks it inside forward() (between layers, and between blocks of the large
+  // matmuls and attention of a big prefill chunk) and then returns a Cancelled status. An
+  // abandoned forward appends no logits the caller may use and writes K/V only at the batch's
+  // new positions (past_len onward), which the caller treats as not computed: the same step,
+  // run again, recomputes them. The flag may also be raised before forward() starts (return
+  // Cancelled at once) and is lowered only between forwards, by its owner (the scheduler,
+  // engine/sched/step_interrupt.h). A backend that never checks it is correct, only slower to
+  // cancel. Set before the first forward; the flag must outlive the executor's use of it.
+  void set_interrupt(const std::atomic<bool>* flag) { interrupt_ = flag; }
+  const std::atomic<bool>* interrupt_flag() const { return interrupt_; }
+
+ protected:
+  bool interrupted() const {
+    return interrupt_ != nullptr && interrupt_->load(std::memory_order_relaxed);
+  }
+
+ private:
+  const std::atomic<bool>* interrupt_ = nullptr;
 };
 
 }  // namespace stemma

@@ -35,9 +35,11 @@ Scheduler::Scheduler(ModelExecutor& executor, SchedulerOptions options)
   options_.max_running = std::max(1, options_.max_running);
   options_.order_window = std::max(1, options_.order_window);
   if (options_.radix_cache) tree_ = std::make_unique<kv::RadixTree>(pool_, page_size_);
+  if (options_.interrupt != nullptr) executor_.set_interrupt(options_.interrupt->flag());
 }
 
 Scheduler::~Scheduler() {
+  if (options_.interrupt != nullptr) executor_.set_interrupt(nullptr);
   for (Request* r : running_) release_kv(*r);
 }
 
@@ -333,7 +335,14 @@ void Scheduler::step(std::vector<StepEvent>& events) {
   admit_queued(plan, budget);
   if (plan.empty()) return;
   std::vector<SequenceStep> batch;
-  if (!run_forward(plan, batch, events)) return;
+  if (options_.interrupt != nullptr) {  // a cancel of one of these abandons the step
+    std::vector<RequestId> ids;
+    for (const auto& [r, n] : plan) ids.push_back(r->id);
+    options_.interrupt->begin_step(ids);
+  }
+  const bool ran = run_forward(plan, batch, events);
+  if (options_.interrupt != nullptr) options_.interrupt->end_step();
+  if (!ran) return;
   ++stats_.steps;
   const size_t vocab = static_cast<size_t>(vocab_size_);
   size_t row_base = 0;
@@ -347,12 +356,16 @@ void Scheduler::step(std::vector<StepEvent>& events) {
   }
 }
 
-void Scheduler::finish_early(std::vector<StepEvent>& events) {
+void Scheduler::finish_cancelled(std::vector<StepEvent>& events) {
   std::vector<Request*> cancelled;
   for (auto& [id, r] : requests_) {
     if (r->cancel_requested) cancelled.push_back(r.get());
   }
   for (Request* r : cancelled) finish(*r, FinishReason::kCancelled, OkStatus(), events);
+}
+
+void Scheduler::finish_early(std::vector<StepEvent>& events) {
+  finish_cancelled(events);
   // Requests a forced start already finished need no model step (unless prompt logprobs do).
   std::vector<Request*> done;
   for (auto& [id, r] : requests_) {
@@ -448,6 +461,11 @@ bool Scheduler::run_forward(const Plan& plan, std::vector<SequenceStep>& batch,
   if (status.ok() && logits_.size() != expected_rows * static_cast<size_t>(vocab_size_)) {
     status = Internal("executor returned " + std::to_string(logits_.size()) + " logits for " +
                       std::to_string(expected_rows) + " rows of " + std::to_string(vocab_size_));
+  }
+  if (status.code() == StatusCode::kCancelled && options_.interrupt != nullptr &&
+      options_.interrupt->raised()) {
+    ++stats_.interrupted_steps;  // abandoned for a cancel: the requests run it again
+    return false;
   }
   if (status.ok() && argmax_.size() != expected_picks) {
     status = Internal("executor returned " + std::to_string(argmax_.size()) + " argmax ids for " +

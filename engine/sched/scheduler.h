@@ -32,6 +32,7 @@
 #include "engine/kv/radix_tree.h"
 #include "engine/sample/token_pipeline.h"
 #include "engine/sched/request.h"
+#include "engine/sched/step_interrupt.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace stemma::sched {
@@ -48,6 +49,9 @@ struct SchedulerOptions {
   // Text of outputs, stop strings and jump-forward re-tokenization need it (must outlive the
   // scheduler; the token pipeline uses it); without one, outputs are token ids only.
   const Tokenizer* tokenizer = nullptr;
+  // Cancels that abandon the step in flight (must outlive the scheduler; its flag is handed to
+  // the executor). Null: a cancel waits for the step to end.
+  StepInterrupt* interrupt = nullptr;
 };
 
 struct StepEvent {
@@ -81,8 +85,13 @@ class Scheduler {
 
   bool idle() const { return requests_.empty(); }
   // Runs one step and appends what happened to `events`. Errors of the model are reported as
-  // kError events of the requests in the failed batch; the scheduler stays usable.
+  // kError events of the requests in the failed batch; the scheduler stays usable. A step the
+  // interrupt abandoned (options().interrupt) changes no request: its tokens are computed
+  // again by the next step (EngineStats::interrupted_steps counts these).
   void step(std::vector<StepEvent>& events);
+  // Finishes the cancelled requests now (kCancelled events), without a model step: the Engine
+  // reports cancels before it starts the next, possibly long, step.
+  void finish_cancelled(std::vector<StepEvent>& events);
 
   EngineStats stats() const;
   const SchedulerOptions& options() const { return options_; }

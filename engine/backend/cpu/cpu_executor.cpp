@@ -84,7 +84,16 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const LoadedModel> model, const KvCache
       forward_(model_->config, std::move(weights), kernels) {}
 
 Status CpuExecutor::forward(std::span<const SequenceStep> batch, std::vector<float>& logits) {
-  return forward_.run(batch, *pool_, kv_, logits);
+  // The pool checks the interrupt flag before each task of this step's parallel loops (blocks
+  // of matmul rows and panels, attention by token and head), and only during this step.
+  const std::atomic<bool>* flag = interrupt_flag();
+  if (flag != nullptr && flag->load(std::memory_order_relaxed)) {
+    return Cancelled("step interrupted (a request in it was cancelled) before it started");
+  }
+  pool_->set_interrupt(flag);
+  Status s = forward_.run(batch, *pool_, kv_, logits, flag);
+  pool_->set_interrupt(nullptr);
+  return s;
 }
 
 Status CpuExecutor::copy_page(int32_t src, int32_t dst, int32_t num_slots) {

@@ -2,6 +2,7 @@
 // decode tokens mixed), reading and writing their K/V in a paged pool.
 #pragma once
 
+#include <atomic>
 #include <span>
 #include <vector>
 
@@ -18,8 +19,11 @@ class LlamaForward {
   LlamaForward(const ModelConfig& config, LlamaWeights weights, const KernelTable& kernels);
 
   // Checks `batch` against the pool (token ids, page ids, page coverage), then runs the model.
+  // `interrupt` (may be null) raised: the step is abandoned at the next layer, or inside a
+  // parallel loop when `pool` checks the same flag, and Cancelled is returned (the contract of
+  // ModelExecutor::set_interrupt).
   Status run(std::span<const SequenceStep> batch, ThreadPool& pool, KvPool& kv,
-             std::vector<float>& logits);
+             std::vector<float>& logits, const std::atomic<bool>* interrupt = nullptr);
 
  private:
   Status validate(std::span<const SequenceStep> batch, const KvPool& kv) const;

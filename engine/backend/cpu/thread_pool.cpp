@@ -68,10 +68,11 @@ void ThreadPool::stop_and_join() {
 }
 
 void ThreadPool::drain(TaskFn fn, void* ctx, int64_t num_tasks, int thread) {
+  const std::atomic<bool>* interrupt = interrupt_.load(std::memory_order_acquire);
   for (;;) {
     const int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
     if (task >= num_tasks) break;
-    fn(ctx, task, thread);
+    if (interrupt == nullptr || !interrupt->load(std::memory_order_relaxed)) fn(ctx, task, thread);
     done_tasks_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
@@ -79,7 +80,11 @@ void ThreadPool::drain(TaskFn fn, void* ctx, int64_t num_tasks, int thread) {
 void ThreadPool::run(int64_t num_tasks, TaskFn fn, void* ctx) {
   if (num_tasks <= 0) return;
   if (workers_.empty() || num_tasks == 1) {
-    for (int64_t t = 0; t < num_tasks; ++t) fn(ctx, t, 0);
+    const std::atomic<bool>* interrupt = interrupt_.load(std::memory_order_relaxed);
+    for (int64_t t = 0; t < num_tasks; ++t) {
+      if (interrupt != nullptr && interrupt->load(std::memory_order_relaxed)) break;
+      fn(ctx, t, 0);
+    }
     return;
   }
   // Workers still inside the previous job (late risers that found no task) must leave it

@@ -41,8 +41,16 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // The flag parallel_for checks before each task (nullptr: none). Set between loops, from the
+  // thread that calls parallel_for.
+  void set_interrupt(const std::atomic<bool>* flag) {
+    interrupt_.store(flag, std::memory_order_release);
+  }
+
   // Calls fn(task, thread) for every task in [0, num_tasks), tasks handed out dynamically to
   // the workers and the caller; `thread` is in [0, size()). Returns when all tasks are done.
+  // While the interrupt flag is raised, the tasks not yet started are skipped instead (their
+  // outputs are left as they were): the caller checks the flag after the loop.
   // Not reentrant: call it from one thread at a time and never from inside `fn`.
   template <typename Fn>
   void parallel_for(int64_t num_tasks, Fn&& fn) {
@@ -72,6 +80,7 @@ class ThreadPool {
   // it publishes the next job.
   std::atomic<int> active_workers_{0};
   std::atomic<uint64_t> generation_{0};
+  std::atomic<const std::atomic<bool>*> interrupt_{nullptr};
   bool stop_ = false;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -122,9 +122,11 @@ struct CudaExecutor::Impl {
   Status matmul(const MatmulGroup& g, const void* xin, int32_t m, float* y);
   Status gemm(const void* w, ElemType wt, int64_t n, int64_t k, const void* xin, int32_t m,
               float* y, int64_t ldy);
-  // `argmax` null: argmax_only is ignored (every step gets its rows).
+  // `argmax` null: argmax_only is ignored (every step gets its rows). `interrupt` (may be
+  // null): ModelExecutor::set_interrupt's flag, checked on the host between layers.
   Status run(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
-             std::vector<float>& logits, std::vector<int32_t>* argmax);
+             std::vector<float>& logits, std::vector<int32_t>* argmax,
+             const std::atomic<bool>* interrupt);
 };
 
 Status CudaExecutor::Impl::validate(std::span<const SequenceStep> batch) const {
@@ -207,7 +209,7 @@ Status CudaExecutor::Impl::matmul(const MatmulGroup& g, const void* xin, int32_t
 
 Status CudaExecutor::Impl::run(std::span<const SequenceStep> batch,
                                const attn::BatchSegments* shared, std::vector<float>& logits,
-                               std::vector<int32_t>* argmax) {
+                               std::vector<int32_t>* argmax, const std::atomic<bool>* interrupt) {
   STEMMA_CUDA_RETURN(cudaSetDevice(options.device),
                      "selecting GPU " + std::to_string(options.device));
   STEMMA_RETURN_IF_ERROR(validate(batch));
@@ -296,7 +298,21 @@ Status CudaExecutor::Impl::run(std::span<const SequenceStep> batch,
       "embedding lookup");
   const float eps = c.rms_norm_eps;
   const DeviceBuffer* pending_bias = nullptr;  // the bias of the matmul in `delta`
+  // Interrupt (issue 15 item 11): checked on the host between layers. Launches are
+  // asynchronous, so for a large chunk the host waits for each layer before it checks (a
+  // prefill layer takes far longer than the wait; decode-sized steps are never waited on).
+  // The stream is drained before returning: the next step reuses these buffers.
+  constexpr int32_t kWaitPerLayerTokens = 512;
+  const bool wait_per_layer = interrupt != nullptr && t >= kWaitPerLayerTokens;
   for (int64_t l = 0; l < c.num_layers; ++l) {
+    if (wait_per_layer && l > 0) {
+      STEMMA_CUDA_RETURN(cudaStreamSynchronize(stream), "running layer " + std::to_string(l - 1));
+    }
+    if (interrupt != nullptr && interrupt->load(std::memory_order_relaxed)) {
+      STEMMA_CUDA_RETURN(cudaStreamSynchronize(stream), "stopping an interrupted step");
+      return Cancelled("step interrupted (a request in it was cancelled) at layer " +
+                       std::to_string(l) + " of " + std::to_string(c.num_layers));
+    }
     const DeviceLayer& L = w.layers[static_cast<size_t>(l)];
     kernels::ResidualNormParams rn;
     rn.x = x.as<float>();
@@ -571,17 +587,17 @@ const KvCacheShape& CudaExecutor::kv_shape() const {
 }
 
 Status CudaExecutor::forward(std::span<const SequenceStep> batch, std::vector<float>& logits) {
-  return impl_->run(batch, nullptr, logits, nullptr);
+  return impl_->run(batch, nullptr, logits, nullptr, interrupt_flag());
 }
 
 Status CudaExecutor::forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
                              std::vector<float>& logits) {
-  return impl_->run(batch, shared, logits, nullptr);
+  return impl_->run(batch, shared, logits, nullptr, interrupt_flag());
 }
 
 Status CudaExecutor::forward(std::span<const SequenceStep> batch, const attn::BatchSegments* shared,
                              std::vector<float>& logits, std::vector<int32_t>& argmax) {
-  return impl_->run(batch, shared, logits, &argmax);
+  return impl_->run(batch, shared, logits, &argmax, interrupt_flag());
 }
 
 Status CudaExecutor::copy_page(int32_t src, int32_t dst, int32_t num_slots) {

@@ -134,3 +134,32 @@ TEST_CASE("a thread the OS refuses is ResourceExhausted; the started workers are
   ok.parallel_for(50, [&](int64_t, int) { tasks.fetch_add(1); });
   CHECK(tasks.load() == 50);
 }
+
+TEST_CASE("a raised interrupt skips the tasks not yet started") {
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    std::atomic<bool> flag{false};
+    pool.set_interrupt(&flag);
+    std::atomic<int> ran{0};
+    pool.parallel_for(1000, [&](int64_t task, int) {
+      ran.fetch_add(1);
+      if (task == 10) flag.store(true);
+    });
+    // One thread: tasks 0..10 ran and nothing after the raise. Two: tasks are handed out in
+    // order, so at most those plus the one the worker had already checked.
+    if (threads == 1) CHECK(ran.load() == 11);
+    CHECK(ran.load() <= 11 + (threads - 1));
+    // Still raised: a new loop runs nothing; lowered (or detached), every task runs again.
+    ran = 0;
+    pool.parallel_for(100, [&](int64_t, int) { ran.fetch_add(1); });
+    CHECK(ran.load() == 0);
+    flag = false;
+    pool.parallel_for(100, [&](int64_t, int) { ran.fetch_add(1); });
+    CHECK(ran.load() == 100);
+    flag = true;
+    pool.set_interrupt(nullptr);
+    ran = 0;
+    pool.parallel_for(100, [&](int64_t, int) { ran.fetch_add(1); });
+    CHECK(ran.load() == 100);
+  }
+}

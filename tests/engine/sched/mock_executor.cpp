@@ -56,6 +56,7 @@ Status MockExecutor::forward(std::span<const SequenceStep> batch, std::vector<fl
     fail_next_ = false;
     return Internal("mock executor: injected failure");
   }
+  if (on_forward_) on_forward_(batch);
   const int64_t ps = shape_.page_size;
   for (size_t b = 0; b < batch.size(); ++b) {
     const SequenceStep& s = batch[b];
@@ -88,6 +89,20 @@ Status MockExecutor::forward(std::span<const SequenceStep> batch, std::vector<fl
       }
     }
     tokens_computed_ += static_cast<int64_t>(s.tokens.size());
+  }
+  if (interrupted()) {
+    // Abandoned: every new slot gets a value no token at that position has, so a scheduler
+    // that kept any of it (or read it back without recomputing) gives different tokens.
+    for (const SequenceStep& s : batch) {
+      for (size_t i = 0; i < s.tokens.size(); ++i) {
+        const int64_t pos = s.past_len + static_cast<int64_t>(i);
+        slot(s.pages[static_cast<size_t>(pos / ps)], static_cast<int32_t>(pos % ps)) =
+            mix(0xabad0000ULL + static_cast<uint64_t>(pos));
+      }
+      tokens_computed_ -= static_cast<int64_t>(s.tokens.size());
+    }
+    ++interrupted_;
+    return Cancelled("mock executor: step interrupted");
   }
   return OkStatus();
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -42,6 +43,14 @@ class MockExecutor : public ModelExecutor {
 
   ModelConfig& mutable_config() { return config_; }
   void fail_next_forward() { fail_next_ = true; }
+  // Called at the start of every forward with the batch: a test raises the interrupt here, as
+  // a cancel from another thread does while a step runs.
+  void on_forward(std::function<void(std::span<const SequenceStep>)> fn) {
+    on_forward_ = std::move(fn);
+  }
+  // Forwards that saw the interrupt raised (set_interrupt): they wrote garbage into every new
+  // slot of the batch (the worst an abandoned step may leave) and returned Cancelled.
+  int64_t interrupted_forwards() const { return interrupted_; }
   int64_t forwards() const { return forwards_; }
   int64_t copies() const { return copies_; }
   int64_t tokens_computed() const { return tokens_computed_; }
@@ -58,6 +67,8 @@ class MockExecutor : public ModelExecutor {
   bool fail_next_ = false;
   bool argmax_rows_ = false;
   int64_t argmax_served_ = 0;
+  std::function<void(std::span<const SequenceStep>)> on_forward_;
+  int64_t interrupted_ = 0;
   int64_t forwards_ = 0;
   int64_t copies_ = 0;
   int64_t tokens_computed_ = 0;
