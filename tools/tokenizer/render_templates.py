@@ -14,7 +14,7 @@ AssistantTracker) renders its body.
 """
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 try:
@@ -42,6 +42,10 @@ class TemplateError(Exception):
     pass
 
 
+# strftime_now's time in the renderings (UTC): fixed, so that the committed expectations do not
+# depend on the day they are checked (chat_template_vocab_test passes the same time).
+RENDER_TIME = datetime(2026, 12, 7, 12, 0, 0, tzinfo=timezone.utc)
+
 def raise_exception(message):
     raise TemplateError(message)
 
@@ -56,7 +60,7 @@ def make_env():
                                         extensions=[GenerationBlock, jinja2.ext.loopcontrols])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
-    env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+    env.globals["strftime_now"] = lambda fmt: RENDER_TIME.strftime(fmt)
     return env
 
 

@@ -1,5 +1,7 @@
 #include "engine/tokenizer/chat_template/chat_template.h"
 
+#include <ctime>
+
 #include "engine/tokenizer/chat_template/interpreter.h"
 #include "engine/tokenizer/chat_template/parser.h"
 
@@ -118,6 +120,17 @@ Result<std::string> ChatTemplate::render(const ChatTemplateInputs& inputs) const
       set("eos_token", jinja::Value::string(inputs.eos_token));
     }
     for (const auto& [k, v] : inputs.extra.items()) set(k, jinja::Value::from_json(v));
+    if (inputs.now) {
+      const std::time_t now = *inputs.now;
+      set("strftime_now",
+          jinja::Value::function("strftime_now", [now](jinja::CallArgs& a) -> Result<jinja::Value> {
+            std::tm tm{};
+            gmtime_r(&now, &tm);
+            char buf[256];
+            const size_t n = std::strftime(buf, sizeof buf, a.arg(0, "format").str().c_str(), &tm);
+            return jinja::Value::string(std::string(buf, n));
+          }));
+    }
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("chat template inputs: ") + e.what());
   }

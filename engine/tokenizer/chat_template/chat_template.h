@@ -4,6 +4,7 @@
 // it, raise_exception, strftime_now). Built-in fallbacks cover models that ship no template.
 #pragma once
 
+#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,6 +38,9 @@ struct ChatTemplateInputs {
   // More variables for the template (enable_thinking, ...).
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
   RenderLimits limits;  // step / size budget and cancel flag
+  // The time strftime_now() formats, as UTC seconds since the epoch (reproducible renders:
+  // tests compare with Jinja2 renderings made on another day). Unset: the local clock, now.
+  std::optional<std::time_t> now;
 };
 
 // The special-token variables transformers would pass for this tokenizer: from
