@@ -22,6 +22,8 @@ SamplingOptions greedy(int32_t max_tokens) {
 
 struct Outcome {
   std::vector<int32_t> tokens;
+  std::vector<float> logprobs;
+  std::vector<float> prompt_logprobs;
   FinishReason finish = FinishReason::kNone;
   std::string error;
 };
@@ -37,6 +39,9 @@ std::map<RequestId, Outcome> drain(Scheduler& s, int max_steps = 100000) {
     for (auto& e : events) {
       auto& o = out[e.id];
       o.tokens.insert(o.tokens.end(), e.tokens.begin(), e.tokens.end());
+      o.logprobs.insert(o.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
+      o.prompt_logprobs.insert(o.prompt_logprobs.end(), e.prompt_logprobs.begin(),
+                               e.prompt_logprobs.end());
       if (e.finish != FinishReason::kNone) {
         o.finish = e.finish;
         o.error = e.error.message();
@@ -261,12 +266,6 @@ TEST_CASE("a backend that picks argmax rows gives the same outputs as host sampl
   // The same requests through a backend returning every row and one answering argmax_only
   // steps with ids: plain greedy picks and unused prefill rows take the id path; logprobs,
   // penalties, sampling and prompt logprobs keep their rows.
-  struct Full {
-    std::vector<int32_t> tokens;
-    std::vector<float> logprobs;
-    std::vector<float> prompt_logprobs;
-    FinishReason finish = FinishReason::kNone;
-  };
   auto run = [](bool argmax_rows, int64_t* served) {
     MockExecutor ex(kVocab, 4, 256);
     ex.set_argmax_rows(argmax_rows);
@@ -289,21 +288,7 @@ TEST_CASE("a backend that picks argmax rows gives the same outputs as host sampl
     REQUIRE(s.add(4, iota_tokens(21, 6), prompt_lp).ok());
     REQUIRE(s.add(5, iota_tokens(40, 7), plain).ok());
     REQUIRE(s.add(6, iota_tokens(14, 8), penalised).ok());
-    std::map<RequestId, Full> out;
-    std::vector<StepEvent> events;
-    while (!s.idle()) {
-      events.clear();
-      s.step(events);
-      REQUIRE(s.check_invariants().ok());
-      for (auto& e : events) {
-        auto& o = out[e.id];
-        o.tokens.insert(o.tokens.end(), e.tokens.begin(), e.tokens.end());
-        o.logprobs.insert(o.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
-        o.prompt_logprobs.insert(o.prompt_logprobs.end(), e.prompt_logprobs.begin(),
-                                 e.prompt_logprobs.end());
-        if (e.finish != FinishReason::kNone) o.finish = e.finish;
-      }
-    }
+    auto out = drain(s);
     *served = ex.argmax_rows_served();
     return out;
   };
