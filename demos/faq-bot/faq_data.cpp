@@ -1,36 +1,13 @@
 #include "demos/faq-bot/faq_data.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace stemma::faqbot {
-namespace {
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot open " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A string field, or an error naming the entry and the field.
-Result<std::string> string_field(const nlohmann::json& obj, const char* key, bool required,
-                                 const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) {
-    if (required) return InvalidArgument(where + ": missing string field '" + key + "'");
-    return std::string();
-  }
-  if (!it->is_string()) return InvalidArgument(where + ": field '" + key + "' is not a string");
-  return it->get<std::string>();
-}
-
-}  // namespace
+using rag::json_string_field;
+using rag::read_text_file;
 
 Result<std::vector<EvalItem>> load_eval(const std::string& path) {
-  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_text_file(path));
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded()) return InvalidArgument(path + ": not valid JSON");
   const nlohmann::json* items = &doc;
@@ -47,10 +24,10 @@ Result<std::vector<EvalItem>> load_eval(const std::string& path) {
       const std::string where = path + ": item " + std::to_string(i);
       if (!j.is_object()) return InvalidArgument(where + " is not an object");
       EvalItem e;
-      STEMMA_ASSIGN_OR_RETURN(e.id, string_field(j, "id", true, where));
-      STEMMA_ASSIGN_OR_RETURN(e.kind, string_field(j, "kind", true, where));
-      STEMMA_ASSIGN_OR_RETURN(e.question, string_field(j, "question", true, where));
-      STEMMA_ASSIGN_OR_RETURN(e.phrasing, string_field(j, "phrasing", false, where));
+      STEMMA_ASSIGN_OR_RETURN(e.id, json_string_field(j, "id", true, where));
+      STEMMA_ASSIGN_OR_RETURN(e.kind, json_string_field(j, "kind", true, where));
+      STEMMA_ASSIGN_OR_RETURN(e.question, json_string_field(j, "question", true, where));
+      STEMMA_ASSIGN_OR_RETURN(e.phrasing, json_string_field(j, "phrasing", false, where));
       if (j.contains("gold_source_id") && j["gold_source_id"].is_string()) {
         e.gold_source_id = j["gold_source_id"].get<std::string>();
       }

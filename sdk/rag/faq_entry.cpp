@@ -6,9 +6,7 @@
 #include <sstream>
 
 namespace stemma::rag {
-namespace {
-
-Result<std::string> read_file(const std::string& path) {
+Result<std::string> read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot open " + path);
   std::ostringstream ss;
@@ -16,9 +14,8 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-// A string field, or an error naming the entry and the field.
-Result<std::string> string_field(const nlohmann::json& obj, const char* key, bool required,
-                                 const std::string& where) {
+Result<std::string> json_string_field(const nlohmann::json& obj, const char* key, bool required,
+                                      const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) {
     if (required) return InvalidArgument(where + ": missing string field '" + key + "'");
@@ -27,8 +24,6 @@ Result<std::string> string_field(const nlohmann::json& obj, const char* key, boo
   if (!it->is_string()) return InvalidArgument(where + ": field '" + key + "' is not a string");
   return it->get<std::string>();
 }
-
-}  // namespace
 
 Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std::string& source) {
   nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
@@ -47,13 +42,13 @@ Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std:
     const std::string where = source + ": entry " + std::to_string(i);
     if (!e.is_object()) return InvalidArgument(where + " is not an object");
     FaqEntry f;
-    STEMMA_ASSIGN_OR_RETURN(f.id, string_field(e, "id", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.title, string_field(e, "title", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.question, string_field(e, "question", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.answer, string_field(e, "answer", true, where));
-    STEMMA_ASSIGN_OR_RETURN(f.category, string_field(e, "category", false, where));
-    STEMMA_ASSIGN_OR_RETURN(f.product, string_field(e, "product", false, where));
-    STEMMA_ASSIGN_OR_RETURN(f.tags, string_field(e, "tags", false, where));
+    STEMMA_ASSIGN_OR_RETURN(f.id, json_string_field(e, "id", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.title, json_string_field(e, "title", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.question, json_string_field(e, "question", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.answer, json_string_field(e, "answer", true, where));
+    STEMMA_ASSIGN_OR_RETURN(f.category, json_string_field(e, "category", false, where));
+    STEMMA_ASSIGN_OR_RETURN(f.product, json_string_field(e, "product", false, where));
+    STEMMA_ASSIGN_OR_RETURN(f.tags, json_string_field(e, "tags", false, where));
     if (f.id.empty()) return InvalidArgument(where + ": empty id");
     if (!ids.insert(f.id).second) return InvalidArgument(where + ": duplicate id " + f.id);
     out.push_back(std::move(f));
@@ -62,7 +57,7 @@ Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std:
 }
 
 Result<std::vector<FaqEntry>> load_faq(const std::string& path) {
-  STEMMA_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  STEMMA_ASSIGN_OR_RETURN(std::string text, read_text_file(path));
   return parse_faq(text, path);
 }
 

@@ -3,6 +3,7 @@
 // fields id, title, question, answer (required) and category, product, tags.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,12 @@ struct FaqEntry {
 // Ids must be unique and non-empty; errors name the entry and the field.
 Result<std::vector<FaqEntry>> load_faq(const std::string& path);
 Result<std::vector<FaqEntry>> parse_faq(const std::string& json_text, const std::string& source);
+
+// What reading these JSON data files takes (the FAQ demo's eval set uses them too): the whole
+// file at `path` (NotFound naming it), and obj[key] as a string ("" when absent or null and not
+// `required`; otherwise an error naming `where` and the field).
+Result<std::string> read_text_file(const std::string& path);
+Result<std::string> json_string_field(const nlohmann::json& obj, const char* key, bool required,
+                                      const std::string& where);
 
 }  // namespace stemma::rag
